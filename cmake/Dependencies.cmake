@@ -1,0 +1,25 @@
+# Finds every third-party dependency and exposes them as imported targets.
+find_package(Threads REQUIRED)
+find_package(MPI REQUIRED COMPONENTS C)
+
+set(HDF5_PREFER_PARALLEL ON)
+find_package(HDF5 REQUIRED COMPONENTS C)
+if(NOT HDF5_IS_PARALLEL)
+  message(FATAL_ERROR "tickstream needs a parallel (MPI) HDF5; install libhdf5-openmpi-dev")
+endif()
+add_library(tickstream_hdf5 INTERFACE)
+target_include_directories(tickstream_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS})
+target_link_libraries(tickstream_hdf5 INTERFACE ${HDF5_C_LIBRARIES} MPI::MPI_C)
+target_compile_definitions(tickstream_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
+
+find_package(Kokkos REQUIRED)
+include(KokkosFix)
+
+find_package(Torch REQUIRED)
+include(TorchFix)
+
+find_package(CLI11 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(FastFloat REQUIRED)

@@ -1,0 +1,12 @@
+// Accelerator discovery for CPU-only builds: no devices.
+#include "device_info.hpp"
+
+namespace tickstream {
+
+DeviceInfo query_device_info() {
+  DeviceInfo info;
+  info.reason = "built without CUDA (TICKSTREAM_CUDA=OFF or nvcc not found)";
+  return info;
+}
+
+}  // namespace tickstream

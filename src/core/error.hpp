@@ -1,0 +1,92 @@
+// Typed exceptions and check macros: the one error-handling style of tickstream.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace tickstream {
+
+// Exit codes of every subcommand (DESIGN.md section 4).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInternal = 1;
+inline constexpr int kExitInput = 2;
+
+// Base of all tickstream errors. `origin()` is the C++ source location plus rank and host;
+// `what()` is the message meant for the user.
+class Error : public std::runtime_error {
+ public:
+  Error(const std::string& message, const char* file, int line);
+  const std::string& origin() const { return origin_; }
+  virtual int exit_code() const = 0;
+
+ private:
+  std::string origin_;
+};
+
+// Bad input or configuration: the user can fix it. Exit code 2.
+class InputError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const override { return kExitInput; }
+};
+
+// A failure inside tickstream or a library it calls. Exit code 1.
+class InternalError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const override { return kExitInternal; }
+};
+
+// A peer rank failed; this rank stops with the peer's message and exit code.
+class PeerError : public Error {
+ public:
+  PeerError(const std::string& message, int code, const char* file, int line)
+      : Error(message, file, line), code_(code) {}
+  int exit_code() const override { return code_; }
+
+ private:
+  int code_;
+};
+
+// "rank R on HOST" for the calling process (rank -1 before MPI_Init).
+std::string rank_and_host();
+
+namespace detail {
+[[noreturn]] void throw_mpi(int code, const char* expr, const char* file, int line);
+[[noreturn]] void throw_h5(const char* expr, const char* file, int line);
+}  // namespace detail
+
+}  // namespace tickstream
+
+#define TS_INPUT_ERROR(...) \
+  throw ::tickstream::InputError(::fmt::format(__VA_ARGS__), __FILE__, __LINE__)
+
+#define TS_INTERNAL_ERROR(...) \
+  throw ::tickstream::InternalError(::fmt::format(__VA_ARGS__), __FILE__, __LINE__)
+
+#define TS_CHECK(cond, ...)                          \
+  do {                                               \
+    if (!(cond)) TS_INTERNAL_ERROR(__VA_ARGS__);     \
+  } while (0)
+
+#define TS_REQUIRE_INPUT(cond, ...)                  \
+  do {                                               \
+    if (!(cond)) TS_INPUT_ERROR(__VA_ARGS__);        \
+  } while (0)
+
+// MPI calls return MPI_SUCCESS (0) on success.
+#define TS_CHECK_MPI(call)                                                          \
+  do {                                                                              \
+    const int ts_mpi_rc_ = (call);                                                  \
+    if (ts_mpi_rc_ != 0) ::tickstream::detail::throw_mpi(ts_mpi_rc_, #call, __FILE__, __LINE__); \
+  } while (0)
+
+// HDF5 calls return a negative herr_t/hid_t on failure; the message carries the error stack.
+#define TS_CHECK_H5(call)                                                           \
+  ([&]() {                                                                          \
+    auto ts_h5_rc_ = (call);                                                        \
+    if (ts_h5_rc_ < 0) ::tickstream::detail::throw_h5(#call, __FILE__, __LINE__);   \
+    return ts_h5_rc_;                                                               \
+  }())

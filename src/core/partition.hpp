@@ -1,0 +1,17 @@
+// Contiguous balanced partition of weighted items over ranks.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace tickstream {
+
+// Owner rank of each item: the rank whose share of the cumulative weight holds the item's
+// midpoint. Monotone in the index, so every rank owns one contiguous (possibly empty) range.
+std::vector<int> balanced_owners(const std::vector<int64_t>& weights, int ranks);
+
+// [begin, end) of the items owned by `rank` under balanced_owners.
+std::pair<int64_t, int64_t> owned_range(const std::vector<int>& owners, int rank);
+
+}  // namespace tickstream

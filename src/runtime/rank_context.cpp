@@ -1,0 +1,51 @@
+// RankContext: MPI_Init_thread/Finalize, shared-memory split for the local rank, logging, Kokkos.
+#include "runtime/rank_context.hpp"
+
+#include <unistd.h>
+
+#include <Kokkos_Core.hpp>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace tickstream {
+
+RankContext::RankContext(int& argc, char**& argv, const RankContextOptions& options) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    int provided = 0;
+    TS_CHECK_MPI(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
+    owns_mpi_ = true;
+    TS_CHECK(provided >= MPI_THREAD_FUNNELED, "MPI provides thread level {} < FUNNELED", provided);
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  TS_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
+  TS_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &size_));
+  MPI_Comm local = MPI_COMM_NULL;
+  TS_CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local));
+  TS_CHECK_MPI(MPI_Comm_rank(local, &local_rank_));
+  TS_CHECK_MPI(MPI_Comm_size(local, &local_size_));
+  MPI_Comm_free(&local);
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  host_ = host;
+  setup_logging(options);
+  if (options.init_kokkos && !Kokkos::is_initialized()) {
+    Kokkos::initialize(argc, argv);
+    owns_kokkos_ = true;
+  }
+}
+
+RankContext::~RankContext() {
+  if (owns_kokkos_) Kokkos::finalize();
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (owns_mpi_ && !finalized) MPI_Finalize();
+}
+
+void RankContext::setup_logging(const RankContextOptions& options) {
+  configure_logging({rank_, size_, options.log_dir, options.verbose});
+}
+
+}  // namespace tickstream

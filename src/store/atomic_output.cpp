@@ -1,0 +1,40 @@
+// AtomicOutput: temp name agreed across ranks, rename by rank 0 after a barrier.
+#include "store/atomic_output.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "comm/mpi_typed.hpp"
+#include "core/error.hpp"
+
+namespace tickstream {
+
+AtomicOutput::AtomicOutput(std::string final_path, MPI_Comm comm)
+    : final_(std::move(final_path)), comm_(comm) {
+  namespace fs = std::filesystem;
+  const fs::path parent = fs::absolute(final_).parent_path();
+  TS_REQUIRE_INPUT(fs::is_directory(parent), "{}: output directory {} does not exist", final_,
+                   parent.string());
+  TS_REQUIRE_INPUT(!fs::is_directory(final_), "{}: is a directory, expected a file path", final_);
+  const std::string mine = fmt::format("{}.tmp-{}", final_, getpid());
+  temp_ = mpi::broadcast_string(comm_, mine, 0);
+}
+
+AtomicOutput::~AtomicOutput() {
+  if (!committed_ && mpi::rank(comm_) == 0) std::remove(temp_.c_str());
+}
+
+void AtomicOutput::commit() {
+  TS_CHECK_MPI(MPI_Barrier(comm_));
+  if (mpi::rank(comm_) == 0) {
+    std::error_code ec;
+    std::filesystem::rename(temp_, final_, ec);
+    TS_CHECK(!ec, "cannot rename {} to {}: {}", temp_, final_, ec.message());
+  }
+  committed_ = true;
+  TS_CHECK_MPI(MPI_Barrier(comm_));
+}
+
+}  // namespace tickstream

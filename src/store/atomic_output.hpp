@@ -1,0 +1,30 @@
+// AtomicOutput: a file written under a temporary name by all ranks and renamed on success.
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+
+namespace tickstream {
+
+class AtomicOutput {
+ public:
+  // Collective. Checks the target directory exists; the temp name comes from rank 0.
+  AtomicOutput(std::string final_path, MPI_Comm comm);
+  ~AtomicOutput();  // not committed: rank 0 removes the temp file
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+
+  const std::string& temp_path() const { return temp_; }
+  const std::string& final_path() const { return final_; }
+  // Collective: after every rank closed the file, rank 0 renames it into place.
+  void commit();
+
+ private:
+  std::string final_;
+  std::string temp_;
+  MPI_Comm comm_;
+  bool committed_ = false;
+};
+
+}  // namespace tickstream

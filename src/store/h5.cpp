@@ -1,0 +1,153 @@
+// RAII wrappers over the HDF5 C API; every failing call throws with the HDF5 error stack.
+#include "store/h5.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace tickstream::h5 {
+
+Handle& Handle::operator=(Handle&& o) noexcept {
+  if (this != &o) {
+    reset();
+    id_ = std::exchange(o.id_, -1);
+    closer_ = o.closer_;
+  }
+  return *this;
+}
+
+void Handle::reset() {
+  if (id_ >= 0 && closer_) closer_(id_);
+  id_ = -1;
+}
+
+void silence_error_printing() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+namespace {
+
+Handle make_fapl(MPI_Comm comm) {
+  Handle fapl(TS_CHECK_H5(H5Pcreate(H5P_FILE_ACCESS)), H5Pclose);
+  if (comm != MPI_COMM_NULL) {
+    TS_CHECK_H5(H5Pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL));
+    TS_CHECK_H5(H5Pset_all_coll_metadata_ops(fapl.id(), true));
+    TS_CHECK_H5(H5Pset_coll_metadata_write(fapl.id(), true));
+  }
+  TS_CHECK_H5(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_V18, H5F_LIBVER_LATEST));
+  return fapl;
+}
+
+Handle make_xfer() {
+  Handle xfer(TS_CHECK_H5(H5Pcreate(H5P_DATASET_XFER)), H5Pclose);
+  TS_CHECK_H5(H5Pset_dxpl_mpio(xfer.id(), H5FD_MPIO_COLLECTIVE));
+  return xfer;
+}
+
+Handle simple_space(const std::vector<hsize_t>& dims) {
+  return Handle(TS_CHECK_H5(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr)),
+                H5Sclose);
+}
+
+}  // namespace
+
+File::File(Handle h, bool parallel) : handle_(std::move(h)), parallel_(parallel) {
+  if (parallel_) xfer_ = make_xfer();
+}
+
+File File::create(const std::string& path, MPI_Comm comm) {
+  silence_error_printing();
+  Handle fapl = make_fapl(comm);
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
+  if (id < 0) H5Eclear2(H5E_DEFAULT);
+  TS_REQUIRE_INPUT(id >= 0, "{}: cannot create HDF5 file (check the directory exists and is writable)",
+                   path);
+  return File(Handle(id, H5Fclose), comm != MPI_COMM_NULL);
+}
+
+File File::open(const std::string& path, bool writable, MPI_Comm comm) {
+  silence_error_printing();
+  Handle fapl = make_fapl(comm);
+  hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.id());
+  if (id < 0) H5Eclear2(H5E_DEFAULT);
+  TS_REQUIRE_INPUT(id >= 0, "{}: cannot open as an HDF5 file (missing, unreadable or not HDF5)",
+                   path);
+  return File(Handle(id, H5Fclose), comm != MPI_COMM_NULL);
+}
+
+void File::close() {
+  xfer_.reset();
+  if (handle_.valid()) TS_CHECK_H5(H5Fclose(handle_.release()));
+}
+
+bool exists(hid_t loc, const std::string& path) {
+  size_t pos = 0;
+  while (true) {
+    pos = path.find('/', pos + 1);
+    const std::string prefix = path.substr(0, pos);
+    if (H5Lexists(loc, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (pos == std::string::npos) return true;
+  }
+}
+
+Handle create_group(hid_t loc, const std::string& name) {
+  return Handle(TS_CHECK_H5(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)),
+                H5Gclose);
+}
+
+Handle open_group(hid_t loc, const std::string& name) {
+  return Handle(TS_CHECK_H5(H5Gopen2(loc, name.c_str(), H5P_DEFAULT)), H5Gclose);
+}
+
+Handle create_dataset(hid_t loc, const std::string& name, const DatasetSpec& spec) {
+  Handle space = simple_space(spec.dims);
+  Handle dcpl(TS_CHECK_H5(H5Pcreate(H5P_DATASET_CREATE)), H5Pclose);
+  if (!spec.chunk.empty()) {
+    std::vector<hsize_t> chunk(spec.chunk);
+    for (size_t i = 0; i < chunk.size(); ++i) chunk[i] = std::max<hsize_t>(1, std::min(chunk[i], spec.dims[i]));
+    TS_CHECK_H5(H5Pset_chunk(dcpl.id(), static_cast<int>(chunk.size()), chunk.data()));
+    if (spec.fletcher32) TS_CHECK_H5(H5Pset_fletcher32(dcpl.id()));
+  }
+  TS_CHECK_H5(H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER));
+  TS_CHECK_H5(H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY));
+  return Handle(TS_CHECK_H5(H5Dcreate2(loc, name.c_str(), spec.type, space.id(), H5P_DEFAULT,
+                                       dcpl.id(), H5P_DEFAULT)),
+                H5Dclose);
+}
+
+Handle open_dataset(hid_t loc, const std::string& name) {
+  hid_t id = H5Dopen2(loc, name.c_str(), H5P_DEFAULT);
+  if (id < 0) H5Eclear2(H5E_DEFAULT);
+  TS_REQUIRE_INPUT(id >= 0, "dataset '{}' not found in the store", name);
+  return Handle(id, H5Dclose);
+}
+
+std::vector<hsize_t> dataset_dims(hid_t dataset) {
+  Handle space(TS_CHECK_H5(H5Dget_space(dataset)), H5Sclose);
+  const int rank = TS_CHECK_H5(H5Sget_simple_extent_ndims(space.id()));
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  TS_CHECK_H5(H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr));
+  return dims;
+}
+
+std::vector<hsize_t> dataset_chunk(hid_t dataset) {
+  Handle dcpl(TS_CHECK_H5(H5Dget_create_plist(dataset)), H5Pclose);
+  if (H5Pget_layout(dcpl.id()) != H5D_CHUNKED) return {};
+  std::vector<hsize_t> chunk(8);
+  const int rank = TS_CHECK_H5(H5Pget_chunk(dcpl.id(), 8, chunk.data()));
+  chunk.resize(static_cast<size_t>(rank));
+  return chunk;
+}
+
+bool dataset_has_fletcher32(hid_t dataset) {
+  Handle dcpl(TS_CHECK_H5(H5Dget_create_plist(dataset)), H5Pclose);
+  const int filters = TS_CHECK_H5(H5Pget_nfilters(dcpl.id()));
+  for (int i = 0; i < filters; ++i) {
+    unsigned flags = 0;
+    size_t nelmts = 0;
+    const H5Z_filter_t id =
+        H5Pget_filter2(dcpl.id(), static_cast<unsigned>(i), &flags, &nelmts, nullptr, 0, nullptr, nullptr);
+    if (id == H5Z_FILTER_FLETCHER32) return true;
+  }
+  return false;
+}
+
+}  // namespace tickstream::h5

@@ -1,0 +1,105 @@
+// RAII wrappers over the HDF5 C API: handles, files (serial or MPI-IO), datasets, attributes.
+#pragma once
+
+#include <hdf5.h>
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tickstream::h5 {
+
+// Owns one hid_t and closes it with the matching H5*close function. Move-only.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, -1)), closer_(o.closer_) {}
+  Handle& operator=(Handle&& o) noexcept;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { reset(); }
+  hid_t id() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  void reset();
+  hid_t release() { return std::exchange(id_, -1); }  // caller closes it
+
+ private:
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+// Turns HDF5's automatic error printing off (errors become exceptions instead). Idempotent.
+void silence_error_printing();
+
+// An open file. `comm` == MPI_COMM_NULL opens it serially; otherwise collectively with MPI-IO,
+// and row writes/reads through this File are collective.
+class File {
+ public:
+  static File create(const std::string& path, MPI_Comm comm);
+  static File open(const std::string& path, bool writable, MPI_Comm comm);
+  hid_t id() const { return handle_.id(); }
+  bool parallel() const { return parallel_; }
+  // Transfer property list: collective MPI-IO for parallel files, default otherwise.
+  hid_t xfer() const { return xfer_.valid() ? xfer_.id() : H5P_DEFAULT; }
+  void close();
+
+ private:
+  File(Handle h, bool parallel);
+  Handle handle_;
+  Handle xfer_;
+  bool parallel_ = false;
+};
+
+bool exists(hid_t loc, const std::string& path);
+Handle create_group(hid_t loc, const std::string& name);
+Handle open_group(hid_t loc, const std::string& name);
+
+struct DatasetSpec {
+  hid_t type = -1;               // e.g. H5T_NATIVE_DOUBLE
+  std::vector<hsize_t> dims;     // full shape
+  std::vector<hsize_t> chunk;    // chunk shape (clamped to dims); empty = contiguous
+  bool fletcher32 = true;
+};
+Handle create_dataset(hid_t loc, const std::string& name, const DatasetSpec& spec);
+Handle open_dataset(hid_t loc, const std::string& name);
+std::vector<hsize_t> dataset_dims(hid_t dataset);
+std::vector<hsize_t> dataset_chunk(hid_t dataset);  // empty when contiguous
+bool dataset_has_fletcher32(hid_t dataset);
+
+// Writes/reads rows [row_begin, row_begin + rows) along dimension 0 (all of the other dims).
+// Collective on parallel files: every rank calls, possibly with rows == 0.
+void write_rows(const File& f, hid_t dataset, hid_t mem_type, hsize_t row_begin, hsize_t rows,
+                const void* data);
+void read_rows(const File& f, hid_t dataset, hid_t mem_type, hsize_t row_begin, hsize_t rows,
+               void* data);
+// Reads a hyperslab [start, start+count) of any rank.
+void read_slab(const File& f, hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start,
+               const std::vector<hsize_t>& count, void* data);
+
+// Fixed-length (NULLPAD) string dataset of `values` (h5py reads it as bytes). Collective: every
+// rank passes the same values; rank 0 of the file's communicator writes.
+void write_strings(const File& f, hid_t loc, const std::string& name,
+                   const std::vector<std::string>& values, bool writer);
+std::vector<std::string> read_strings(hid_t loc, const std::string& name);
+
+// 1-D dataset written by one rank (`writer`), collective on parallel files.
+void write_vector(const File& f, hid_t loc, const std::string& name, hid_t type,
+                  const void* data, hsize_t n, bool writer);
+
+// Attributes (all ranks pass identical values on parallel files).
+void set_attr(hid_t loc, const std::string& name, const std::string& value);
+void set_attr(hid_t loc, const std::string& name, int64_t value);
+void set_attr(hid_t loc, const std::string& name, double value);
+void set_attr(hid_t loc, const std::string& name, const std::vector<std::string>& values);
+bool has_attr(hid_t loc, const std::string& name);
+std::string get_attr_string(hid_t loc, const std::string& name);
+int64_t get_attr_int(hid_t loc, const std::string& name);
+double get_attr_double(hid_t loc, const std::string& name);
+std::vector<std::string> get_attr_strings(hid_t loc, const std::string& name);
+std::vector<std::string> attr_names(hid_t loc);
+
+}  // namespace tickstream::h5

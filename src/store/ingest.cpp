@@ -1,0 +1,198 @@
+// `tickstream ingest`: list and split inputs, parse in parallel, agree, exchange, write the store.
+#include "store/ingest.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "comm/mpi_typed.hpp"
+#include "core/error.hpp"
+#include "core/partition.hpp"
+#include "runtime/failure.hpp"
+#include "store/atomic_output.hpp"
+#include "store/store_writer.hpp"
+#include "store/synth_run.hpp"
+
+namespace tickstream {
+namespace fs = std::filesystem;
+
+std::vector<InputFile> list_inputs(const std::vector<std::string>& inputs) {
+  TS_REQUIRE_INPUT(!inputs.empty(), "ingest: no --input given");
+  std::vector<InputFile> out;
+  for (const auto& in : inputs) {
+    TS_REQUIRE_INPUT(fs::exists(in), "{}: no such file or directory", in);
+    if (!fs::is_directory(in)) {
+      out.push_back({in, static_cast<int64_t>(fs::file_size(in))});
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(in)) {
+      const std::string ext = e.path().extension().string();
+      if (e.is_regular_file() && (ext == ".csv" || ext == ".CSV" || ext == ".txt"))
+        found.push_back(e.path().string());
+    }
+    std::sort(found.begin(), found.end());
+    TS_REQUIRE_INPUT(!found.empty(), "{}: directory holds no .csv or .txt files", in);
+    for (auto& f : found) out.push_back({f, static_cast<int64_t>(fs::file_size(f))});
+  }
+  return out;
+}
+
+std::string infer_frequency(const std::vector<int64_t>& time) {
+  int64_t step = 0;
+  bool midnight = true;
+  for (size_t i = 0; i < time.size(); ++i) {
+    midnight = midnight && time[i] % 86400 == 0;
+    if (i > 0 && (step == 0 || time[i] - time[i - 1] < step)) step = time[i] - time[i - 1];
+  }
+  if (midnight || step == 0) return step >= 7 * 86400 ? "1w" : "1d";
+  if (step % 3600 == 0) return fmt::format("{}h", step / 3600);
+  if (step % 60 == 0) return fmt::format("{}min", step / 60);
+  return fmt::format("{}s", step);
+}
+
+nlohmann::json IngestReport::to_json() const {
+  nlohmann::json rej = nlohmann::json::object();
+  for (int i = 0; i < kRejectReasonCount; ++i)
+    rej[std::string(reason_name(static_cast<RejectReason>(i)))] = rejected[static_cast<size_t>(i)];
+  return {{"ranks", ranks}, {"files", files}, {"bytes", bytes}, {"rows_read", rows_read},
+          {"rows_stored", rows_stored}, {"tickers", tickers}, {"bars", bars},
+          {"frequency", frequency}, {"rejected", rej}, {"parse_s", parse_s},
+          {"exchange_s", exchange_s}, {"write_s", write_s}, {"total_s", total_s}};
+}
+
+namespace {
+
+struct LocalParse {
+  std::vector<TickerBars> tickers;
+  std::vector<Rejection> rejections;
+  int64_t rows_read = 0;
+  bool has_adj = false;
+};
+
+LocalParse parse_my_files(const std::vector<InputFile>& files, const std::vector<int>& owner, int me,
+                          OnError policy) {
+  LocalParse out;
+  std::map<std::string, std::vector<Bar>> by_ticker;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (owner[i] != me) continue;
+    ParsedFile p = parse_csv_file(files[i].path, static_cast<int32_t>(i), policy);
+    out.rows_read += p.rows_read;
+    out.has_adj = out.has_adj || p.has_adj_close;
+    for (auto& r : p.rejections) out.rejections.push_back(std::move(r));
+    for (auto& t : p.tickers) {
+      auto& dst = by_ticker[t.ticker];
+      if (dst.empty()) dst = std::move(t.bars);
+      else dst.insert(dst.end(), t.bars.begin(), t.bars.end());
+    }
+  }
+  for (auto& [name, bars] : by_ticker) out.tickers.push_back({name, std::move(bars)});
+  return out;
+}
+
+std::vector<int64_t> global_calendar(MPI_Comm comm, const std::vector<TickerBars>& owned) {
+  std::vector<int64_t> mine;
+  for (const auto& t : owned)
+    for (const Bar& b : t.bars) mine.push_back(b.time);
+  std::sort(mine.begin(), mine.end());
+  mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
+  std::vector<int64_t> all = mpi::allgatherv(comm, mine);
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+RawBlock fill_block(const OwnedTickers& o, const std::vector<int64_t>& time, bool has_adj) {
+  RawBlock b;
+  b.resize(o.row_begin, static_cast<int64_t>(o.owned.size()), static_cast<int64_t>(time.size()), has_adj);
+  for (size_t r = 0; r < o.owned.size(); ++r) {
+    size_t t = 0;
+    for (const Bar& bar : o.owned[r].bars) {
+      while (time[t] < bar.time) ++t;  // both sorted; every bar time is in the calendar
+      const size_t i = b.index(static_cast<int64_t>(r), static_cast<int64_t>(t));
+      b.open[i] = bar.open, b.high[i] = bar.high, b.low[i] = bar.low, b.close[i] = bar.close;
+      b.volume[i] = bar.volume, b.valid[i] = 1;
+      if (has_adj) b.adj_close[i] = bar.adj_close;
+    }
+  }
+  return b;
+}
+
+void log_rejections(const std::vector<Rejection>& rejections) {
+  constexpr size_t kShown = 20;
+  for (size_t i = 0; i < std::min(kShown, rejections.size()); ++i)
+    spdlog::warn("skipped {}", rejections[i].message());
+  if (rejections.size() > kShown) spdlog::warn("... and {} more skipped rows", rejections.size() - kShown);
+}
+
+void write_store(MPI_Comm comm, const IngestOptions& opt, const StoreLayout& layout, const RawBlock& block,
+                 const IngestReport& report, const std::vector<InputFile>& files) {
+  AtomicOutput out(opt.store, comm);
+  StoreWriter writer(out.temp_path(), comm, layout);
+  writer.write_raw(block);
+  for (int i = 0; i < kRejectReasonCount; ++i)
+    h5::set_attr(writer.raw_group(), "rejected_" + std::string(reason_name(static_cast<RejectReason>(i))),
+                 report.rejected[static_cast<size_t>(i)]);
+  h5::set_attr(writer.raw_group(), "source_files", report.files);
+  h5::set_attr(writer.raw_group(), "on_error", std::string(opt.on_error == OnError::Fail ? "fail" : "skip"));
+  std::vector<std::string> paths;
+  for (const auto& f : files) paths.push_back(f.path);
+  if (auto info = find_synth_sidecar(paths)) write_synth_attrs(writer.root(), *info);
+  writer.close();
+  out.commit();
+}
+
+}  // namespace
+
+IngestReport run_ingest(MPI_Comm comm, const IngestOptions& opt) {
+  const double t0 = MPI_Wtime();
+  const int me = mpi::rank(comm);
+  IngestReport rep;
+  rep.ranks = mpi::size(comm);
+  std::vector<InputFile> files;
+  run_agreed(comm, [&] { files = list_inputs(opt.inputs); });
+  std::vector<int64_t> bytes;
+  for (const auto& f : files) bytes.push_back(f.bytes), rep.bytes += f.bytes;
+  rep.files = static_cast<int64_t>(files.size());
+
+  LocalParse parsed;
+  run_agreed(comm, [&] { parsed = parse_my_files(files, balanced_owners(bytes, rep.ranks), me, opt.on_error); });
+  const double t1 = MPI_Wtime();
+  OwnedTickers owned = exchange_to_owners(comm, std::move(parsed.tickers), files, opt.on_error, parsed.rejections);
+  StoreLayout layout;
+  layout.tickers = owned.all_tickers;
+  layout.time = global_calendar(comm, owned.owned);
+  layout.frequency = infer_frequency(layout.time);
+  layout.has_adj_close = mpi::allreduce<int32_t>(comm, parsed.has_adj ? 1 : 0, MPI_MAX) != 0;
+  layout.chunk_tickers = opt.chunk_tickers;
+  layout.chunk_bars = opt.chunk_bars;
+  run_agreed(comm, [&] {
+    TS_REQUIRE_INPUT(!layout.tickers.empty(), "ingest: no valid rows in {} input file(s)", files.size());
+  });
+  log_rejections(parsed.rejections);
+  for (const auto& r : parsed.rejections) ++rep.rejected[static_cast<size_t>(r.reason)];
+  std::vector<int64_t> counts(rep.rejected.begin(), rep.rejected.end());
+  counts.push_back(parsed.rows_read);
+  int64_t stored = 0;
+  for (const auto& t : owned.owned) stored += static_cast<int64_t>(t.bars.size());
+  counts.push_back(stored);
+  mpi::allreduce_inplace(comm, counts, MPI_SUM);
+  std::copy(counts.begin(), counts.begin() + kRejectReasonCount, rep.rejected.begin());
+  rep.rows_read = counts[kRejectReasonCount];
+  rep.rows_stored = counts[kRejectReasonCount + 1];
+  rep.tickers = static_cast<int64_t>(layout.tickers.size());
+  rep.bars = static_cast<int64_t>(layout.time.size());
+  rep.frequency = layout.frequency;
+  const double t2 = MPI_Wtime();
+  write_store(comm, opt, layout, fill_block(owned, layout.time, layout.has_adj_close), rep, files);
+  const double t3 = MPI_Wtime();
+  rep.parse_s = mpi::allreduce(comm, t1 - t0, MPI_MAX);
+  rep.exchange_s = mpi::allreduce(comm, t2 - t1, MPI_MAX);
+  rep.write_s = mpi::allreduce(comm, t3 - t2, MPI_MAX);
+  rep.total_s = mpi::allreduce(comm, t3 - t0, MPI_MAX);
+  return rep;
+}
+
+}  // namespace tickstream

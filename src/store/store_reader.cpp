@@ -1,0 +1,45 @@
+// StoreReader: format checks and hyperslab reads of /raw.
+#include "store/store_reader.hpp"
+
+#include "core/error.hpp"
+#include "store/store_format.hpp"
+
+namespace tickstream {
+
+StoreReader::StoreReader(const std::string& path, MPI_Comm comm)
+    : path_(path), file_(h5::File::open(path, false, comm)) {
+  TS_REQUIRE_INPUT(h5::has_attr(file_.id(), "format") &&
+                       h5::get_attr_string(file_.id(), "format") == store::kFormatName,
+                   "{}: not a tickstream store (attribute format != '{}')", path, store::kFormatName);
+  const int64_t version = h5::get_attr_int(file_.id(), "version");
+  TS_REQUIRE_INPUT(version == store::kFormatVersion, "{}: store format version {} (expected {})",
+                   path, version, store::kFormatVersion);
+  frequency_ = h5::get_attr_string(file_.id(), "frequency");
+  tickers_ = h5::read_strings(file_.id(), "meta/tickers");
+  h5::Handle time = h5::open_dataset(file_.id(), "meta/time");
+  time_.resize(h5::dataset_dims(time.id()).at(0));
+  h5::read_rows(file_, time.id(), H5T_NATIVE_INT64, 0, time_.size(), time_.data());
+  has_adj_close_ = h5::exists(file_.id(), "raw/adj_close");
+}
+
+RawBlock StoreReader::read_raw(int64_t row_begin, int64_t rows) const {
+  TS_CHECK(row_begin >= 0 && row_begin + rows <= static_cast<int64_t>(tickers_.size()),
+           "rows [{}, {}) outside the store's {} tickers", row_begin, row_begin + rows, tickers_.size());
+  RawBlock b;
+  b.resize(row_begin, rows, static_cast<int64_t>(time_.size()), has_adj_close_);
+  const auto begin = static_cast<hsize_t>(row_begin);
+  const auto n = static_cast<hsize_t>(rows);
+  std::vector<std::pair<const char*, std::vector<double>*>> fields{
+      {"raw/open", &b.open}, {"raw/high", &b.high}, {"raw/low", &b.low},
+      {"raw/close", &b.close}, {"raw/volume", &b.volume}};
+  if (has_adj_close_) fields.emplace_back("raw/adj_close", &b.adj_close);
+  for (auto& [name, out] : fields) {
+    h5::Handle ds = h5::open_dataset(file_.id(), name);
+    h5::read_rows(file_, ds.id(), H5T_NATIVE_DOUBLE, begin, n, out->data());
+  }
+  h5::Handle valid = h5::open_dataset(file_.id(), "raw/valid");
+  h5::read_rows(file_, valid.id(), H5T_NATIVE_UINT8, begin, n, b.valid.data());
+  return b;
+}
+
+}  // namespace tickstream

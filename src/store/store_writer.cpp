@@ -1,0 +1,65 @@
+// StoreWriter: store v1 creation, /meta, chunked Fletcher32 /raw datasets, collective row writes.
+#include "store/store_writer.hpp"
+
+#include "core/error.hpp"
+
+namespace tickstream {
+
+StoreWriter::StoreWriter(const std::string& path, MPI_Comm comm, const StoreLayout& layout)
+    : layout_(layout), file_(h5::File::create(path, comm)) {
+  int rank = 0;
+  if (comm != MPI_COMM_NULL) TS_CHECK_MPI(MPI_Comm_rank(comm, &rank));
+  h5::set_attr(file_.id(), "format", std::string(store::kFormatName));
+  h5::set_attr(file_.id(), "version", store::kFormatVersion);
+  h5::set_attr(file_.id(), "frequency", layout_.frequency);
+  write_meta(rank == 0);
+  create_raw();
+}
+
+void StoreWriter::write_meta(bool writer) {
+  h5::Handle meta = h5::create_group(file_.id(), "meta");
+  h5::write_strings(file_, meta.id(), "tickers", layout_.tickers, writer);
+  h5::write_vector(file_, meta.id(), "time", H5T_NATIVE_INT64, layout_.time.data(),
+                   layout_.time.size(), writer);
+}
+
+void StoreWriter::create_raw() {
+  raw_ = h5::create_group(file_.id(), "raw");
+  const std::vector<hsize_t> dims{layout_.tickers.size(), layout_.time.size()};
+  const std::vector<hsize_t> chunk{static_cast<hsize_t>(layout_.chunk_tickers),
+                                   static_cast<hsize_t>(layout_.chunk_bars)};
+  const bool empty = dims[0] == 0 || dims[1] == 0;
+  for (const char* name : store::kPriceFields)
+    fields_.push_back(h5::create_dataset(raw_.id(), name,
+                                         {H5T_IEEE_F64LE, dims, empty ? std::vector<hsize_t>{} : chunk, !empty}));
+  if (layout_.has_adj_close)
+    fields_.push_back(h5::create_dataset(raw_.id(), "adj_close",
+                                         {H5T_IEEE_F64LE, dims, empty ? std::vector<hsize_t>{} : chunk, !empty}));
+  fields_.push_back(h5::create_dataset(raw_.id(), "valid",
+                                       {H5T_STD_U8LE, dims, empty ? std::vector<hsize_t>{} : chunk, !empty}));
+}
+
+void StoreWriter::write_raw(const RawBlock& b) {
+  TS_CHECK(b.rows == 0 || b.bars == static_cast<int64_t>(layout_.time.size()),
+           "raw block has {} bars, store has {}", b.bars, layout_.time.size());
+  TS_CHECK(b.has_adj_close == layout_.has_adj_close || b.rows == 0,
+           "raw block adj_close presence differs from the store layout");
+  const auto begin = static_cast<hsize_t>(b.row_begin);
+  const auto rows = static_cast<hsize_t>(b.rows);
+  const std::vector<const std::vector<double>*> prices{&b.open, &b.high, &b.low, &b.close, &b.volume,
+                                                       &b.adj_close};
+  size_t field = 0;
+  for (size_t i = 0; i < prices.size(); ++i) {
+    if (i == 5 && !layout_.has_adj_close) break;
+    h5::write_rows(file_, fields_[field++].id(), H5T_NATIVE_DOUBLE, begin, rows, prices[i]->data());
+  }
+  h5::write_rows(file_, fields_[field].id(), H5T_NATIVE_UINT8, begin, rows, b.valid.data());
+}
+
+void StoreWriter::close() {
+  fields_.clear();
+  raw_.reset();
+  file_.close();
+}
+
+}  // namespace tickstream

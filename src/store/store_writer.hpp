@@ -1,0 +1,45 @@
+// StoreWriter: creates a v1 store (collectively under MPI-IO) and writes /meta and /raw.
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/h5.hpp"
+#include "store/raw_block.hpp"
+#include "store/store_format.hpp"
+
+namespace tickstream {
+
+struct StoreLayout {
+  std::string frequency = "1d";
+  std::vector<std::string> tickers;  // sorted, unique
+  std::vector<int64_t> time;         // strictly increasing
+  bool has_adj_close = false;
+  int64_t chunk_tickers = store::kDefaultChunkTickers;
+  int64_t chunk_bars = store::kDefaultChunkBars;
+};
+
+class StoreWriter {
+ public:
+  // Collective over `comm` (MPI_COMM_NULL: serial). Every rank passes the same layout.
+  StoreWriter(const std::string& path, MPI_Comm comm, const StoreLayout& layout);
+  // Collective: each rank writes its block (rows may be 0).
+  void write_raw(const RawBlock& block);
+  hid_t root() const { return file_.id(); }
+  hid_t raw_group() const { return raw_.id(); }
+  const StoreLayout& layout() const { return layout_; }
+  void close();
+
+ private:
+  void write_meta(bool writer);
+  void create_raw();
+  StoreLayout layout_;
+  h5::File file_;
+  h5::Handle raw_;
+  std::vector<h5::Handle> fields_;  // open, high, low, close, volume[, adj_close], valid
+};
+
+}  // namespace tickstream
