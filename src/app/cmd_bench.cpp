@@ -1,0 +1,45 @@
+// `tickstream bench`: benchmark drivers printing verified JSON (one per stage as they land).
+#include <memory>
+
+#include "app/bench_ingest.hpp"
+#include "app/commands.hpp"
+#include "core/error.hpp"
+
+namespace tickstream {
+namespace {
+
+void add_bench_ingest(CLI::App& bench, CommandRunner& runner) {
+  auto o = std::make_shared<BenchIngestOptions>();
+  auto json = std::make_shared<bool>(false);
+  CLI::App* cmd = bench.add_subcommand("ingest", "Ingest of synth CSV at several rank counts vs pandas + h5py");
+  cmd->add_flag("--json", *json, "Print only the JSON result");
+  cmd->add_option("--tickers", o->tickers)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--days", o->days)->capture_default_str()->check(CLI::Range(2, 100000));
+  cmd->add_option("--ranks", o->ranks, "Rank counts to run")->capture_default_str()->expected(1, -1);
+  cmd->add_option("--repeat", o->repeat, "Interleaved repetitions (best is reported)")->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--workdir", o->workdir, "Keep inputs and outputs here (default: temp dir, removed)");
+  cmd->add_option("--python", o->python, "Python with pandas and h5py")->capture_default_str();
+  o->script = std::string(TICKSTREAM_SOURCE_DIR) + "/bench/pandas_ingest.py";
+  cmd->add_option("--script", o->script, "The pandas peer script")->capture_default_str();
+  cmd->add_flag("!--no-pandas", o->pandas, "Skip the pandas peer");
+  cmd->callback([&runner, o, json] {
+    runner = [o, json](RankContext& ctx) {
+      TS_REQUIRE_INPUT(ctx.size() == 1, "bench: run it without mpirun; it launches its own ranks");
+      const nlohmann::json j = bench_ingest(*o);
+      if (!*json) print_root(ctx, "bench ingest (rows/s and MB/s of CSV input; best of interleaved runs)\n");
+      print_root(ctx, j.dump(2) + "\n");
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app, CommandRunner& runner) {
+  CLI::App* bench = app.add_subcommand("bench", "Verified benchmarks printing JSON");
+  bench->require_subcommand(1);
+  add_bench_ingest(*bench, runner);
+}
+
+}  // namespace tickstream

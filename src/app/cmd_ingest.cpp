@@ -1,0 +1,48 @@
+// `tickstream ingest`: CSV files into a store, in parallel over ranks.
+#include <fstream>
+#include <memory>
+
+#include "app/commands.hpp"
+#include "store/ingest.hpp"
+
+namespace tickstream {
+namespace {
+
+std::string summary(const IngestReport& r, const std::string& store) {
+  std::string s = fmt::format(
+      "ingest: {} files ({:.1f} MB), {} rows -> {} tickers x {} bars ({}) in {}\n"
+      "        {:.2f} s total on {} rank(s): parse {:.2f} s, exchange {:.2f} s, write {:.2f} s; "
+      "{:.0f} rows/s, {:.1f} MB/s\n",
+      r.files, r.bytes / 1e6, r.rows_read, r.tickers, r.bars, r.frequency, store, r.total_s, r.ranks,
+      r.parse_s, r.exchange_s, r.write_s, r.rows_read / r.total_s, r.bytes / 1e6 / r.total_s);
+  for (int i = 0; i < kRejectReasonCount; ++i)
+    if (r.rejected[static_cast<size_t>(i)] > 0)
+      s += fmt::format("        skipped {} rows: {}\n", r.rejected[static_cast<size_t>(i)],
+                       reason_name(static_cast<RejectReason>(i)));
+  return s;
+}
+
+}  // namespace
+
+void add_ingest(CLI::App& app, CommandRunner& runner) {
+  auto opt = std::make_shared<IngestOptions>();
+  auto report_path = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("ingest", "Ingest OHLCV CSV files (per-ticker or long format) into a store");
+  cmd->add_option("--input", opt->inputs, "CSV files or directories of them")->required()->expected(1, -1);
+  cmd->add_option("--store", opt->store, "Output store (.h5)")->required();
+  cmd->add_option("--on-error", opt->on_error, "fail: exit 2 on the first bad row; skip: drop bad rows")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, OnError>{{"fail", OnError::Fail}, {"skip", OnError::Skip}}));
+  cmd->add_option("--chunk-tickers", opt->chunk_tickers, "Store chunk shape: tickers")->check(CLI::PositiveNumber);
+  cmd->add_option("--chunk-bars", opt->chunk_bars, "Store chunk shape: bars")->check(CLI::PositiveNumber);
+  cmd->add_option("--report", *report_path, "Write the ingest report (counts, timings) as JSON here");
+  cmd->callback([&runner, opt, report_path] {
+    runner = [opt, report_path](RankContext& ctx) {
+      const IngestReport rep = run_ingest(ctx.world(), *opt);
+      print_root(ctx, summary(rep, opt->store));
+      if (ctx.is_root() && !report_path->empty()) std::ofstream(*report_path) << rep.to_json().dump(2) << "\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace tickstream

@@ -1,0 +1,37 @@
+// `tickstream inspect`: store summary as text or JSON (rank 0 reads; other ranks idle).
+#include <memory>
+
+#include "app/commands.hpp"
+#include "comm/mpi_typed.hpp"
+#include "runtime/failure.hpp"
+#include "store/inspect.hpp"
+
+namespace tickstream {
+
+void add_inspect(CLI::App& app, CommandRunner& runner) {
+  auto path = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand("inspect", "Summarize a store");
+  cmd->add_option("store", *path, "Store (.h5)")->required();
+  cmd->add_flag("--json", *json, "Print JSON (DESIGN.md section 7)");
+  cmd->callback([&runner, path, json] {
+    runner = [path, json](RankContext& ctx) {
+      std::string text;
+      run_agreed(ctx.world(), [&] {
+        if (!ctx.is_root()) return;
+        const nlohmann::json j = inspect_store(*path);
+        text = *json ? j.dump(2) + "\n" : format_inspect(j);
+      });
+      print_root(ctx, text);
+      return 0;
+    };
+  });
+}
+
+void print_root(const RankContext& ctx, const std::string& text) {
+  if (!ctx.is_root()) return;
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace tickstream

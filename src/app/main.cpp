@@ -1,0 +1,66 @@
+// tickstream entry point: parses the command line, starts the rank context, dispatches.
+#include <cstdio>
+#include <cstdlib>
+
+#include "app/commands.hpp"
+#include "core/error.hpp"
+#include "runtime/failure.hpp"
+
+namespace {
+
+// Rank in the job before MPI_Init (from the launcher's environment), for quiet --help on ranks > 0.
+int launcher_rank() {
+  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* v = std::getenv(var)) return std::atoi(v);
+  return 0;
+}
+
+int run(tickstream::RankContext& ctx, const tickstream::CommandRunner& runner) {
+  using namespace tickstream;
+  try {
+    return runner(ctx);
+  } catch (const AgreedFailure& e) {
+    if (!e.own_message().empty()) std::fprintf(stderr, "error: %s\n", e.own_message().c_str());
+    return e.exit_code();
+  } catch (const Error& e) {
+    if (ctx.size() > 1) abort_job(ctx.world(), e, e.exit_code());
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    if (ctx.size() > 1) abort_job(ctx.world(), e, kExitInternal);
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitInternal;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tickstream;
+  CLI::App app{"tickstream: market-data ML on MPI ranks (ingest, features, train, predict)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", TICKSTREAM_VERSION);
+  RankContextOptions opts;
+  app.add_option("--log-dir", opts.log_dir, "Write a per-rank log file rank-<R>.log into this directory");
+  app.add_flag("-v,--verbose", opts.verbose, "Debug logging on every rank");
+  CommandRunner runner;
+  add_synth(app, runner);
+  add_ingest(app, runner);
+  add_inspect(app, runner);
+  add_bench(app, runner);
+  add_version(app, runner);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (launcher_rank() != 0) return e.get_exit_code() == 0 ? kExitOk : kExitInput;
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitInput;
+  }
+  try {
+    RankContext ctx(argc, argv, opts);
+    return run(ctx, runner);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: cannot start: %s\n", e.what());
+    return kExitInternal;
+  }
+}

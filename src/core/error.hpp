@@ -39,15 +39,18 @@ class InternalError : public Error {
   int exit_code() const override { return kExitInternal; }
 };
 
-// A peer rank failed; this rank stops with the peer's message and exit code.
-class PeerError : public Error {
+// A failure every rank has agreed on (runtime/failure.hpp): what() is the message of the lowest
+// failing rank, exit_code() its code; own_message() is this rank's error, empty if it had none.
+class AgreedFailure : public Error {
  public:
-  PeerError(const std::string& message, int code, const char* file, int line)
-      : Error(message, file, line), code_(code) {}
+  AgreedFailure(const std::string& message, int code, std::string own, const char* file, int line)
+      : Error(message, file, line), code_(code), own_(std::move(own)) {}
   int exit_code() const override { return code_; }
+  const std::string& own_message() const { return own_; }
 
  private:
   int code_;
+  std::string own_;
 };
 
 // "rank R on HOST" for the calling process (rank -1 before MPI_Init).

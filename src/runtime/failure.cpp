@@ -39,8 +39,8 @@ void agree_on_failure(MPI_Comm comm, const std::exception_ptr& local) {
   int code = mine.code;
   TS_CHECK_MPI(MPI_Bcast(&code, 1, MPI_INT, winner, comm));
   const std::string message = mpi::broadcast_string(comm, mine.message, winner);
-  if (me == winner) std::rethrow_exception(local);
-  throw PeerError(fmt::format("rank {} failed: {}", winner, message), code, __FILE__, __LINE__);
+  throw AgreedFailure(n > 1 ? fmt::format("rank {}: {}", winner, message) : message, code, mine.message,
+                      __FILE__, __LINE__);
 }
 
 void run_agreed(MPI_Comm comm, const std::function<void()>& step) {

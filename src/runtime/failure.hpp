@@ -9,8 +9,8 @@
 namespace tickstream {
 
 // Collective. Each rank passes the exception it caught (or nullptr). If any rank failed, every
-// rank throws: the failing rank with the lowest number rethrows its own exception, the others a
-// PeerError carrying that rank's message and exit code. Returns normally only when all succeeded.
+// rank throws AgreedFailure with the message and exit code of the lowest failing rank (and its
+// own message, if it failed too). Returns normally only when every rank succeeded.
 void agree_on_failure(MPI_Comm comm, const std::exception_ptr& local);
 
 // Runs `step` on every rank, then agrees on failure (see above). Use around phases that do no

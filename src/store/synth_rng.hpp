@@ -1,4 +1,4 @@
-// Keyed random streams for the synthetic market: splitmix64 seeding, xoshiro256**, portable transforms.
+// Keyed random streams for synth: splitmix64-seeded xoshiro256**, portable normal and t draws.
 #pragma once
 
 #include <cmath>
@@ -54,7 +54,7 @@ class SynthRng {
     return std::exp(uniform(std::log(lo), std::log(hi)));
   }
 
-  // Standard normal by the Marsaglia polar method (pairs; the second one is kept for the next call).
+  // Standard normal by the Marsaglia polar method (pairs; the second is kept for the next call).
   double normal() {
     if (has_spare_) {
       has_spare_ = false;

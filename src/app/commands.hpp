@@ -1,0 +1,27 @@
+// Subcommand registration: each subcommand adds itself to the CLI and returns its runner.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+
+#include "runtime/rank_context.hpp"
+
+namespace tickstream {
+
+// Runs a parsed subcommand on every rank; returns the exit code.
+using CommandRunner = std::function<int(RankContext&)>;
+
+// Each add_* registers a subcommand on `app` and sets `runner` when that subcommand is chosen.
+void add_synth(CLI::App& app, CommandRunner& runner);
+void add_ingest(CLI::App& app, CommandRunner& runner);
+void add_inspect(CLI::App& app, CommandRunner& runner);
+void add_bench(CLI::App& app, CommandRunner& runner);
+void add_version(CLI::App& app, CommandRunner& runner);
+
+// Prints on rank 0 only (progress and results).
+void print_root(const RankContext& ctx, const std::string& text);
+
+}  // namespace tickstream

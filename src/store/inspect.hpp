@@ -1,0 +1,18 @@
+// `tickstream inspect`: summary of a store as JSON (DESIGN.md section 7) or text.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace tickstream {
+
+// Reads the store serially. Keys: tickers, bars, frequency, first_time, last_time,
+// missing_fraction, missing_in_span_fraction, oracle_ic (null unless synthetic), per_ticker,
+// file_bytes, chunks, fletcher32, has_adj_close, rejected.
+nlohmann::json inspect_store(const std::string& path);
+
+// Human-readable rendering of inspect_store's JSON (per-ticker list abbreviated).
+std::string format_inspect(const nlohmann::json& j);
+
+}  // namespace tickstream
