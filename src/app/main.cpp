@@ -5,6 +5,7 @@
 #include "app/commands.hpp"
 #include "core/error.hpp"
 #include "runtime/failure.hpp"
+#include "runtime/thp.hpp"
 
 namespace {
 
@@ -37,6 +38,7 @@ int run(tickstream::RankContext& ctx, const tickstream::CommandRunner& runner) {
 
 int main(int argc, char** argv) {
   using namespace tickstream;
+  reexec_with_huge_pages(argv);
   CLI::App app{"tickstream: market-data ML on MPI ranks (ingest, features, train, predict)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", TICKSTREAM_VERSION);

@@ -20,6 +20,16 @@ std::vector<int> balanced_owners(const std::vector<int64_t>& weights, int ranks)
   return owner;
 }
 
+std::vector<int> balanced_owners_grouped(const std::vector<int64_t>& weights, int ranks, int64_t group) {
+  group = std::max<int64_t>(group, 1);
+  std::vector<int64_t> sums((weights.size() + static_cast<size_t>(group) - 1) / static_cast<size_t>(group), 0);
+  for (size_t i = 0; i < weights.size(); ++i) sums[i / static_cast<size_t>(group)] += weights[i];
+  const std::vector<int> group_owner = balanced_owners(sums, ranks);
+  std::vector<int> owner(weights.size());
+  for (size_t i = 0; i < weights.size(); ++i) owner[i] = group_owner[i / static_cast<size_t>(group)];
+  return owner;
+}
+
 std::pair<int64_t, int64_t> owned_range(const std::vector<int>& owners, int rank) {
   const auto first = std::lower_bound(owners.begin(), owners.end(), rank);
   const auto last = std::upper_bound(owners.begin(), owners.end(), rank);

@@ -11,13 +11,17 @@
 
 namespace tickstream {
 
+void require_output_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path parent = fs::absolute(path).parent_path();
+  TS_REQUIRE_INPUT(fs::is_directory(parent), "{}: output directory {} does not exist", path,
+                   parent.string());
+  TS_REQUIRE_INPUT(!fs::is_directory(path), "{}: is a directory, expected a file path", path);
+}
+
 AtomicOutput::AtomicOutput(std::string final_path, MPI_Comm comm)
     : final_(std::move(final_path)), comm_(comm) {
-  namespace fs = std::filesystem;
-  const fs::path parent = fs::absolute(final_).parent_path();
-  TS_REQUIRE_INPUT(fs::is_directory(parent), "{}: output directory {} does not exist", final_,
-                   parent.string());
-  TS_REQUIRE_INPUT(!fs::is_directory(final_), "{}: is a directory, expected a file path", final_);
+  require_output_path(final_);
   const std::string mine = fmt::format("{}.tmp-{}", final_, getpid());
   temp_ = mpi::broadcast_string(comm_, mine, 0);
 }

@@ -7,6 +7,9 @@
 
 namespace tickstream {
 
+// InputError unless `path` names a file in an existing directory (checked before long work).
+void require_output_path(const std::string& path);
+
 class AtomicOutput {
  public:
   // Collective. Checks the target directory exists; the temp name comes from rank 0.

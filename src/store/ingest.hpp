@@ -54,9 +54,10 @@ struct OwnedTickers {
 };
 
 // Collective: agrees on the global ticker list, balances contiguous rows by bar count, moves
-// bars to their owner and checks duplicates across files. `files` names inputs in messages.
+// bars to their owner and checks duplicates across files. Owned blocks are whole groups of
+// `chunk_tickers` rows, so no store chunk is shared by two ranks. `files` names inputs in messages.
 OwnedTickers exchange_to_owners(MPI_Comm comm, std::vector<TickerBars> local,
-                                const std::vector<InputFile>& files, OnError policy,
+                                const std::vector<InputFile>& files, int64_t chunk_tickers, OnError policy,
                                 std::vector<Rejection>& rejections);
 
 }  // namespace tickstream

@@ -38,7 +38,11 @@ TickerTotals global_tickers(MPI_Comm comm, const std::vector<TickerBars>& local)
 void merge_ticker(TickerBars& t, const std::vector<InputFile>& files, OnError policy,
                   std::vector<Rejection>& rejections) {
   auto key = [](const Bar& b) { return std::tie(b.time, b.file, b.line); };
-  std::sort(t.bars.begin(), t.bars.end(), [&](const Bar& a, const Bar& b) { return key(a) < key(b); });
+  auto less = [&](const Bar& a, const Bar& b) { return key(a) < key(b); };
+  if (!std::is_sorted(t.bars.begin(), t.bars.end(), less)) std::sort(t.bars.begin(), t.bars.end(), less);
+  if (std::adjacent_find(t.bars.begin(), t.bars.end(), [](const Bar& a, const Bar& b) { return a.time == b.time; }) ==
+      t.bars.end())
+    return;  // the common case: one file per ticker, no duplicates
   std::vector<Bar> kept;
   kept.reserve(t.bars.size());
   for (const Bar& b : t.bars) {
@@ -59,10 +63,10 @@ void merge_ticker(TickerBars& t, const std::vector<InputFile>& files, OnError po
 }  // namespace
 
 OwnedTickers exchange_to_owners(MPI_Comm comm, std::vector<TickerBars> local,
-                                const std::vector<InputFile>& files, OnError policy,
+                                const std::vector<InputFile>& files, int64_t chunk_tickers, OnError policy,
                                 std::vector<Rejection>& rejections) {
   const TickerTotals totals = global_tickers(comm, local);
-  const std::vector<int> owner = balanced_owners(totals.rows, mpi::size(comm));
+  const std::vector<int> owner = balanced_owners_grouped(totals.rows, mpi::size(comm), chunk_tickers);
   const int me = mpi::rank(comm);
   OwnedTickers out;
   out.all_tickers = totals.names;
@@ -79,7 +83,8 @@ OwnedTickers exchange_to_owners(MPI_Comm comm, std::vector<TickerBars> local,
     const int dest = owner[static_cast<size_t>(idx)];
     if (dest == me) {
       auto& bars = out.owned[static_cast<size_t>(idx - out.row_begin)].bars;
-      bars.insert(bars.end(), t.bars.begin(), t.bars.end());
+      if (bars.empty()) bars = std::move(t.bars);
+      else bars.insert(bars.end(), t.bars.begin(), t.bars.end());
     } else {
       for (const Bar& b : t.bars) send[static_cast<size_t>(dest)].push_back({idx, b});
     }

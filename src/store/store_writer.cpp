@@ -1,6 +1,8 @@
 // StoreWriter: store v1 creation, /meta, chunked Fletcher32 /raw datasets, collective row writes.
 #include "store/store_writer.hpp"
 
+#include <limits>
+
 #include "core/error.hpp"
 
 namespace tickstream {
@@ -54,6 +56,23 @@ void StoreWriter::write_raw(const RawBlock& b) {
     h5::write_rows(file_, fields_[field++].id(), H5T_NATIVE_DOUBLE, begin, rows, prices[i]->data());
   }
   h5::write_rows(file_, fields_[field].id(), H5T_NATIVE_UINT8, begin, rows, b.valid.data());
+}
+
+void StoreWriter::write_raw_fields(int64_t row_begin, int64_t rows, const RawFieldFiller& fill,
+                                   const std::vector<uint8_t>& valid) {
+  const auto bars = static_cast<int64_t>(layout_.time.size());
+  TS_CHECK(static_cast<int64_t>(valid.size()) == rows * bars, "valid has {} values, expected {}", valid.size(),
+           rows * bars);
+  const int fields = layout_.has_adj_close ? 6 : 5;
+  std::vector<double> buffer;
+  for (int f = 0; f < fields; ++f) {
+    buffer.assign(static_cast<size_t>(rows * bars), std::numeric_limits<double>::quiet_NaN());
+    fill(static_cast<RawField>(f), buffer);
+    h5::write_rows(file_, fields_[static_cast<size_t>(f)].id(), H5T_NATIVE_DOUBLE, static_cast<hsize_t>(row_begin),
+                   static_cast<hsize_t>(rows), buffer.data());
+  }
+  h5::write_rows(file_, fields_.back().id(), H5T_NATIVE_UINT8, static_cast<hsize_t>(row_begin),
+                 static_cast<hsize_t>(rows), valid.data());
 }
 
 void StoreWriter::close() {

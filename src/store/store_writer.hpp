@@ -3,6 +3,7 @@
 
 #include <mpi.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,12 +23,22 @@ struct StoreLayout {
   int64_t chunk_bars = store::kDefaultChunkBars;
 };
 
+// The /raw price fields in dataset order (AdjClose only in stores that have it).
+enum class RawField { Open, High, Low, Close, Volume, AdjClose };
+
+// Fills `values` (rows x bars, preset to NaN) with one field of the caller's rows.
+using RawFieldFiller = std::function<void(RawField field, std::vector<double>& values)>;
+
 class StoreWriter {
  public:
   // Collective over `comm` (MPI_COMM_NULL: serial). Every rank passes the same layout.
   StoreWriter(const std::string& path, MPI_Comm comm, const StoreLayout& layout);
   // Collective: each rank writes its block (rows may be 0).
   void write_raw(const RawBlock& block);
+  // Collective: the same rows field by field through one reused buffer, so peak memory is one
+  // field (the caller need not hold all six [rows, T] arrays).
+  void write_raw_fields(int64_t row_begin, int64_t rows, const RawFieldFiller& fill,
+                        const std::vector<uint8_t>& valid);
   hid_t root() const { return file_.id(); }
   hid_t raw_group() const { return raw_.id(); }
   const StoreLayout& layout() const { return layout_; }

@@ -124,6 +124,7 @@ SynthReport run_synth(MPI_Comm comm, const SynthSpec& spec, const SynthOutput& o
   const double t0 = MPI_Wtime();
   TS_REQUIRE_INPUT(out.csv_dir.empty() != out.store.empty(), "synth: give exactly one of --csv-dir and --store");
   TS_REQUIRE_INPUT(spec.tickers > 0 && spec.days > 1, "synth: --tickers must be > 0 and --days > 1");
+  if (!out.store.empty()) require_output_path(out.store);
   StoreLayout layout;
   layout.frequency = spec.freq;
   layout.time = synth_calendar(spec);
@@ -131,7 +132,8 @@ SynthReport run_synth(MPI_Comm comm, const SynthSpec& spec, const SynthOutput& o
   layout.has_adj_close = true;
   layout.chunk_tickers = out.chunk_tickers;
   layout.chunk_bars = out.chunk_bars;
-  const auto owners = balanced_owners(std::vector<int64_t>(static_cast<size_t>(spec.tickers), 1), mpi::size(comm));
+  const auto owners = balanced_owners_grouped(std::vector<int64_t>(static_cast<size_t>(spec.tickers), 1),
+                                              mpi::size(comm), out.chunk_tickers);
   const auto [begin, end] = owned_range(owners, mpi::rank(comm));
   const SynthFactors factors = synth_factors(spec, static_cast<int64_t>(layout.time.size()));
   RawBlock block;

@@ -1,1 +1,33 @@
-exit 0
+#!/usr/bin/env bash
+# A rank that hits bad input ends a 3-rank job with exit 2, its message, and no store; skip mode.
+source "$(dirname "$0")/common.sh"
+
+"$BIN" synth --tickers 30 --days 50 --csv-dir "$WORK/csv" >/dev/null
+# The last file (sorted) is parsed by the last of 3 ranks.
+last=$(ls "$WORK/csv"/*.csv | sort | tail -1)
+sed -i '10s/.*/2010-01-15,12,11,13,12,12,100/' "$last"
+start=$(date +%s)
+expect_exit 2 timeout 60 "${MPIRUN[@]}" -np 3 "$BIN" ingest --input "$WORK/csv" --store "$WORK/s.h5"
+(( $(date +%s) - start < 30 )) || fail "failing job took too long"
+expect_stderr "$(basename "$last"):10: column 'High': high_below_low"
+[[ ! -e "$WORK/s.h5" ]] || fail "store left behind"
+ls "$WORK" | grep -q '\.tmp-' && fail "temp file left behind"
+
+expect_exit 0 "${MPIRUN[@]}" -np 3 "$BIN" ingest --input "$WORK/csv" --store "$WORK/s.h5" --on-error skip
+grep -q "skipped 1 rows: high_below_low" "$WORK/stdout" || fail "skip summary missing"
+"$BIN" inspect "$WORK/s.h5" --json > "$WORK/inspect.json"
+/usr/bin/python3 -c "import json,sys; j=json.load(open('$WORK/inspect.json')); assert j['rejected']['high_below_low']==1, j['rejected']"
+
+# Each file-level error exits 2 with file and reason.
+printf 'Date,Open,High,Low,Volume\n2020-01-02,1,1,1,1\n' > "$WORK/nocol.csv"
+expect_exit 2 "$BIN" ingest --input "$WORK/nocol.csv" --store "$WORK/x.h5"
+expect_stderr "nocol.csv:1: column 'Close': missing_column"
+: > "$WORK/empty.csv"
+expect_exit 2 "$BIN" ingest --input "$WORK/empty.csv" --store "$WORK/x.h5"
+expect_stderr "empty_file"
+expect_exit 2 "$BIN" ingest --input "$WORK/nope" --store "$WORK/x.h5"
+expect_stderr "no such file"
+expect_exit 2 "$BIN" ingest --input "$WORK/csv" --store "$WORK/no/dir/x.h5"
+expect_stderr "does not exist"
+[[ ! -e "$WORK/x.h5" ]] || fail "store left behind"
+echo "ingest_errors: ok"

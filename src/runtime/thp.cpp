@@ -1,0 +1,24 @@
+// Huge-page heap via glibc tunables: one re-exec before anything else runs.
+#include "runtime/thp.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace tickstream {
+
+void reexec_with_huge_pages(char** argv) {
+  const char* opt = std::getenv("TICKSTREAM_THP");
+  if (opt && std::strcmp(opt, "0") == 0) return;
+  const char* current = std::getenv("GLIBC_TUNABLES");
+  if (current && std::strstr(current, "glibc.malloc.hugetlb")) return;
+  std::string tunables = current && *current ? std::string(current) + ":" : std::string();
+  tunables += "glibc.malloc.hugetlb=1";
+  if (setenv("GLIBC_TUNABLES", tunables.c_str(), 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  // exec failed (no /proc?): carry on without huge pages.
+}
+
+}  // namespace tickstream

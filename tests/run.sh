@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The README's second command: installs, builds (release preset, CUDA when nvcc is present), runs ctest.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+"$ROOT/launch/install-deps.sh"
+"$ROOT/launch/build.sh" release
+[[ $(id -u) -eq 0 ]] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+cd "$ROOT/build/release"
+ctest --output-on-failure --timeout 600 "$@"
