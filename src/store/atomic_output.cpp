@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 
 #include "comm/mpi_typed.hpp"
@@ -27,7 +28,12 @@ AtomicOutput::AtomicOutput(std::string final_path, MPI_Comm comm)
 }
 
 AtomicOutput::~AtomicOutput() {
-  if (!committed_ && mpi::rank(comm_) == 0) std::remove(temp_.c_str());
+  // Normally rank 0 cleans up. A rank unwinding from an exception removes the file too, since it
+  // may be the only one left: main() then aborts the job and the other ranks die mid-write.
+  if (committed_) return;
+  int rank = 0;
+  MPI_Comm_rank(comm_, &rank);
+  if (rank == 0 || std::uncaught_exceptions() > 0) std::remove(temp_.c_str());
 }
 
 void AtomicOutput::commit() {

@@ -14,7 +14,7 @@ class AtomicOutput {
  public:
   // Collective. Checks the target directory exists; the temp name comes from rank 0.
   AtomicOutput(std::string final_path, MPI_Comm comm);
-  ~AtomicOutput();  // not committed: rank 0 removes the temp file
+  ~AtomicOutput();  // not committed: rank 0 (or any rank unwinding an exception) removes it
   AtomicOutput(const AtomicOutput&) = delete;
   AtomicOutput& operator=(const AtomicOutput&) = delete;
 

@@ -2,6 +2,7 @@
 #include "store/h5.hpp"
 
 #include <algorithm>
+#include <exception>
 
 #include "core/error.hpp"
 
@@ -12,13 +13,25 @@ Handle& Handle::operator=(Handle&& o) noexcept {
     reset();
     id_ = std::exchange(o.id_, -1);
     closer_ = o.closer_;
+    collective_ = o.collective_;
   }
   return *this;
 }
 
 void Handle::reset() {
-  if (id_ >= 0 && closer_) closer_(id_);
+  const bool unwinding = std::uncaught_exceptions() > 0;
+  if (id_ >= 0 && closer_ && !(collective_ && unwinding)) closer_(id_);
   id_ = -1;
+}
+
+bool in_parallel_file(hid_t loc) {
+  const hid_t file = H5Iget_file_id(loc);
+  if (file < 0) return false;
+  const hid_t fapl = H5Fget_access_plist(file);
+  const bool mpio = fapl >= 0 && H5Pget_driver(fapl) == H5FD_MPIO;
+  if (fapl >= 0) H5Pclose(fapl);
+  H5Fclose(file);  // drops the extra reference only
+  return mpio;
 }
 
 void silence_error_printing() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
@@ -72,7 +85,7 @@ File File::create(const std::string& path, MPI_Comm comm) {
   if (id < 0) H5Eclear2(H5E_DEFAULT);
   TS_REQUIRE_INPUT(id >= 0, "{}: cannot create HDF5 file (check the directory exists and is writable)",
                    path);
-  return File(Handle(id, H5Fclose), comm != MPI_COMM_NULL);
+  return File(Handle(id, H5Fclose, comm != MPI_COMM_NULL), comm != MPI_COMM_NULL);
 }
 
 File File::open(const std::string& path, bool writable, MPI_Comm comm) {
@@ -83,7 +96,7 @@ File File::open(const std::string& path, bool writable, MPI_Comm comm) {
   if (id < 0) H5Eclear2(H5E_DEFAULT);
   TS_REQUIRE_INPUT(id >= 0, "{}: cannot open as an HDF5 file (missing, unreadable or not HDF5)",
                    path);
-  return File(Handle(id, H5Fclose), comm != MPI_COMM_NULL);
+  return File(Handle(id, H5Fclose, comm != MPI_COMM_NULL), comm != MPI_COMM_NULL);
 }
 
 void File::close() {
@@ -103,11 +116,11 @@ bool exists(hid_t loc, const std::string& path) {
 
 Handle create_group(hid_t loc, const std::string& name) {
   return Handle(TS_CHECK_H5(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)),
-                H5Gclose);
+                H5Gclose, in_parallel_file(loc));
 }
 
 Handle open_group(hid_t loc, const std::string& name) {
-  return Handle(TS_CHECK_H5(H5Gopen2(loc, name.c_str(), H5P_DEFAULT)), H5Gclose);
+  return Handle(TS_CHECK_H5(H5Gopen2(loc, name.c_str(), H5P_DEFAULT)), H5Gclose, in_parallel_file(loc));
 }
 
 Handle create_dataset(hid_t loc, const std::string& name, const DatasetSpec& spec) {
@@ -125,14 +138,14 @@ Handle create_dataset(hid_t loc, const std::string& name, const DatasetSpec& spe
   TS_CHECK_H5(H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER));
   return Handle(TS_CHECK_H5(H5Dcreate2(loc, name.c_str(), spec.type, space.id(), H5P_DEFAULT,
                                        dcpl.id(), H5P_DEFAULT)),
-                H5Dclose);
+                H5Dclose, in_parallel_file(loc));
 }
 
 Handle open_dataset(hid_t loc, const std::string& name) {
   hid_t id = H5Dopen2(loc, name.c_str(), H5P_DEFAULT);
   if (id < 0) H5Eclear2(H5E_DEFAULT);
   TS_REQUIRE_INPUT(id >= 0, "dataset '{}' not found in the store", name);
-  return Handle(id, H5Dclose);
+  return Handle(id, H5Dclose, in_parallel_file(loc));
 }
 
 std::vector<hsize_t> dataset_dims(hid_t dataset) {

@@ -12,12 +12,17 @@
 namespace tickstream::h5 {
 
 // Owns one hid_t and closes it with the matching H5*close function. Move-only.
+// Handles of objects in an MPI-IO file are `collective`: closing them is a collective call, so
+// during exception unwinding they are left open instead (the rank is about to abort the job, and
+// a collective close that the other ranks never enter would hang it).
 class Handle {
  public:
   using Closer = herr_t (*)(hid_t);
   Handle() = default;
-  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, -1)), closer_(o.closer_) {}
+  Handle(hid_t id, Closer closer, bool collective = false)
+      : id_(id), closer_(closer), collective_(collective) {}
+  Handle(Handle&& o) noexcept
+      : id_(std::exchange(o.id_, -1)), closer_(o.closer_), collective_(o.collective_) {}
   Handle& operator=(Handle&& o) noexcept;
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
@@ -30,7 +35,11 @@ class Handle {
  private:
   hid_t id_ = -1;
   Closer closer_ = nullptr;
+  bool collective_ = false;
 };
+
+// True when `loc` (a file, group or dataset) lives in a file opened with MPI-IO.
+bool in_parallel_file(hid_t loc);
 
 // Turns HDF5's automatic error printing off (errors become exceptions instead). Idempotent.
 void silence_error_printing();

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/partition.hpp"
 #include "runtime/failure.hpp"
+#include "runtime/fault.hpp"
 #include "store/atomic_output.hpp"
 #include "store/store_writer.hpp"
 #include "store/synth_run.hpp"
@@ -146,6 +147,7 @@ void write_store(MPI_Comm comm, const IngestOptions& opt, const StoreLayout& lay
   AtomicOutput out(opt.store, comm);
   StoreWriter writer(out.temp_path(), comm, layout);
   const double t1 = MPI_Wtime();
+  maybe_inject_fault("ingest_write", mpi::rank(comm));  // mid-collective: others are in the write
   std::vector<uint8_t> valid(owned.owned.size() * layout.time.size(), 0);
   for_each_bar(owned, layout.time, [&](size_t i, const Bar&) { valid[i] = 1; });
   writer.write_raw_fields(owned.row_begin, static_cast<int64_t>(owned.owned.size()),

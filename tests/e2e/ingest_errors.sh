@@ -30,4 +30,14 @@ expect_stderr "no such file"
 expect_exit 2 "$BIN" ingest --input "$WORK/csv" --store "$WORK/no/dir/x.h5"
 expect_stderr "does not exist"
 [[ ! -e "$WORK/x.h5" ]] || fail "store left behind"
+# An internal failure mid-collective (injected on rank 1 while the others write) aborts the whole
+# job within seconds with exit 1, the rank's message, and no store or temp file.
+"$BIN" synth --tickers 40 --days 60 --csv-dir "$WORK/good" >/dev/null
+start=$(date +%s)
+expect_exit 1 env TICKSTREAM_INJECT_FAULT=ingest_write@1 timeout 60 "${MPIRUN[@]}" -np 3 "$BIN" ingest \
+  --input "$WORK/good" --store "$WORK/abort.h5"
+(( $(date +%s) - start < 30 )) || fail "aborting job took too long"
+expect_stderr "injected fault at ingest_write on rank 1"
+[[ ! -e "$WORK/abort.h5" ]] || fail "store left behind after abort"
+ls "$WORK" | grep -q '\.tmp-' && fail "temp file left behind after abort"
 echo "ingest_errors: ok"
