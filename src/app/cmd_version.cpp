@@ -3,7 +3,6 @@
 
 #include <Kokkos_Core.hpp>
 #include <hdf5.h>
-#include <torch/version.h>
 
 #include <memory>
 #include <thread>
@@ -25,7 +24,6 @@ nlohmann::json version_json(const RankContext& ctx) {
           {"mpi", mpi_line},
           {"hdf5", fmt::format("{}.{}.{}", H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE)},
           {"kokkos", fmt::format("{}.{}.{}", KOKKOS_VERSION / 10000, KOKKOS_VERSION / 100 % 100, KOKKOS_VERSION % 100)},
-          {"torch", TORCH_VERSION},
           {"cuda_runtime", dev.cuda_runtime},
           {"nccl", dev.nccl},
           {"gpus", dev.cuda_devices},

@@ -372,65 +372,35 @@ struct FdCloser {
   ~FdCloser() { ::close(fd); }
 };
 
-// The bytes of a file: mapped read-only when it is a regular file, else read into a buffer.
-class FileText {
- public:
-  explicit FileText(const std::string& path);
-  ~FileText() {
-    if (map_ != nullptr) ::munmap(map_, size_);
-  }
-  FileText(const FileText&) = delete;
-  FileText& operator=(const FileText&) = delete;
-
-  std::string_view text() const {
-    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), size_) : buffer_;
-  }
-
- private:
-  void read_all(int fd, const std::string& path);
-
-  void* map_ = nullptr;
-  size_t size_ = 0;
-  std::string buffer_;
-};
-
-FileText::FileText(const std::string& path) {
+// The bytes of a file, read with read(2). Not mmap: mapping and unmapping thousands of small
+// files costs page faults plus TLB-shootdown interrupts on every core, which stopped two ranks
+// from scaling (measured in bench/results/ingest-*.json).
+std::string read_file_text(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) TS_INPUT_ERROR("{}: cannot open: {}", path, std::strerror(errno));
   const FdCloser closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) TS_INPUT_ERROR("{}: cannot stat: {}", path, std::strerror(errno));
   if (S_ISDIR(st.st_mode)) TS_INPUT_ERROR("{}: is a directory", path);
-  if (S_ISREG(st.st_mode) && st.st_size > 0) {
-    void* map = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
-                       MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    if (map != MAP_FAILED) {
-      map_ = map;
-      size_ = static_cast<size_t>(st.st_size);
-      ::madvise(map_, size_, MADV_SEQUENTIAL);
-      return;
-    }
-  }
-  read_all(fd, path);
-}
-
-// Reads until end of file (pipes, empty or unmappable files).
-void FileText::read_all(int fd, const std::string& path) {
-  char chunk[1 << 16];
+  std::string text(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0, '\0');
+  size_t have = 0;
   while (true) {
-    const ssize_t got = ::read(fd, chunk, sizeof(chunk));
+    if (have == text.size()) text.resize(std::max<size_t>(2 * text.size(), 1 << 16));
+    const ssize_t got = ::read(fd, text.data() + have, text.size() - have);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) TS_INPUT_ERROR("{}: cannot read: {}", path, std::strerror(errno));
-    if (got == 0) return;
-    buffer_.append(chunk, static_cast<size_t>(got));
+    if (got == 0) break;
+    have += static_cast<size_t>(got);
   }
+  text.resize(have);
+  return text;
 }
 
 }  // namespace
 
 ParsedFile parse_csv_file(const std::string& path, int32_t file_index, OnError policy) {
-  const FileText file(path);
-  return Reader(file.text(), path, file_index, policy).run();
+  const std::string text = read_file_text(path);
+  return Reader(text, path, file_index, policy).run();
 }
 
 ParsedFile parse_csv_text(const std::string& text, const std::string& path, int32_t file_index,

@@ -187,7 +187,12 @@ IngestReport run_ingest(MPI_Comm comm, const IngestOptions& opt) {
   rep.files = static_cast<int64_t>(files.size());
 
   LocalParse parsed;
-  run_agreed(comm, [&] { parsed = parse_my_files(files, balanced_owners(bytes, rep.ranks), me, opt.on_error); });
+  run_agreed(comm, [&] {
+    const double start = MPI_Wtime();
+    parsed = parse_my_files(files, balanced_owners(bytes, rep.ranks), me, opt.on_error);
+    spdlog::debug("ingest: parsed {} rows of {} tickers in {:.3f} s", parsed.rows_read, parsed.tickers.size(),
+                  MPI_Wtime() - start);
+  });
   const double t1 = MPI_Wtime();
   OwnedTickers owned = exchange_to_owners(comm, std::move(parsed.tickers), files, opt.chunk_tickers, opt.on_error,
                                           parsed.rejections);
