@@ -29,8 +29,7 @@ void window_gather_cuda(const WindowGatherArgs& args, void* stream) {
   const int64_t blocks = (total + kThreads - 1) / kThreads;
   const int grid = static_cast<int>(blocks < 65535 ? blocks : 65535);
   window_gather_kernel<<<grid, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(args);
-  const cudaError_t rc = cudaGetLastError();
-  TS_CHECK(rc == cudaSuccess, "window_gather_kernel launch failed: {}", cudaGetErrorString(rc));
+  TS_CHECK_CUDA(cudaGetLastError());
 }
 
 }  // namespace tickstream

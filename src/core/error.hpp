@@ -86,6 +86,21 @@ namespace detail {
     if (ts_mpi_rc_ != 0) ::tickstream::detail::throw_mpi(ts_mpi_rc_, #call, __FILE__, __LINE__); \
   } while (0)
 
+// CUDA runtime and NCCL calls (expand only where cuda_runtime.h / nccl.h are included).
+#define TS_CHECK_CUDA(call)                                                                    \
+  do {                                                                                         \
+    const cudaError_t ts_cuda_rc_ = (call);                                                    \
+    if (ts_cuda_rc_ != cudaSuccess)                                                            \
+      TS_INTERNAL_ERROR("CUDA call failed: {}: {}", #call, cudaGetErrorString(ts_cuda_rc_));   \
+  } while (0)
+
+#define TS_CHECK_NCCL(call)                                                                    \
+  do {                                                                                         \
+    const ncclResult_t ts_nccl_rc_ = (call);                                                   \
+    if (ts_nccl_rc_ != ncclSuccess)                                                            \
+      TS_INTERNAL_ERROR("NCCL call failed: {}: {}", #call, ncclGetErrorString(ts_nccl_rc_));   \
+  } while (0)
+
 // HDF5 calls return a negative herr_t/hid_t on failure; the message carries the error stack.
 #define TS_CHECK_H5(call)                                                           \
   ([&]() {                                                                          \

@@ -120,6 +120,9 @@ std::optional<int64_t> parse_timestamp(std::string_view text) {
     if (!parse_zone(c, offset)) return std::nullopt;
   }
   if (!c.done()) return std::nullopt;
+  // Local midnight names a session date (yfinance daily: "2024-01-02 00:00:00-05:00"): keep the
+  // local date at 00:00 UTC, as for a plain date, instead of shifting it to 05:00 UTC.
+  if (seconds == 0) offset = 0;
   return days * 86400 + seconds - offset;
 }
 

@@ -19,6 +19,8 @@ int weekday_from_days(int64_t days);
 
 // Parses YYYY-MM-DD, optionally followed by [T or space]HH:MM[:SS[.fraction]] and a zone
 // (Z, +HH:MM, -HH:MM, +HHMM). Returns seconds since epoch UTC, or nullopt when malformed.
+// A local time of exactly 00:00:00 names a session date: its zone is ignored, so
+// "2024-01-02 00:00:00-05:00" is 2024-01-02T00:00:00Z, like "2024-01-02".
 std::optional<int64_t> parse_timestamp(std::string_view text);
 
 // "2024-01-02" when the time is 00:00:00 UTC and date_only_if_midnight, else "2024-01-02T14:30:00Z".

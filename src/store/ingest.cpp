@@ -49,7 +49,10 @@ std::string infer_frequency(const std::vector<int64_t>& time) {
     midnight = midnight && time[i] % 86400 == 0;
     if (i > 0 && (step == 0 || time[i] - time[i - 1] < step)) step = time[i] - time[i - 1];
   }
-  if (midnight || step == 0) return step >= 7 * 86400 ? "1w" : "1d";
+  if (midnight || step == 0) {
+    if (step >= 28 * 86400) return "1mo";
+    return step >= 7 * 86400 ? "1w" : "1d";
+  }
   if (step % 3600 == 0) return fmt::format("{}h", step / 3600);
   if (step % 60 == 0) return fmt::format("{}min", step / 60);
   return fmt::format("{}s", step);
@@ -203,10 +206,10 @@ IngestReport run_ingest(MPI_Comm comm, const IngestOptions& opt) {
   layout.has_adj_close = mpi::allreduce<int32_t>(comm, parsed.has_adj ? 1 : 0, MPI_MAX) != 0;
   layout.chunk_tickers = opt.chunk_tickers;
   layout.chunk_bars = opt.chunk_bars;
+  log_rejections(parsed.rejections);
   run_agreed(comm, [&] {
     TS_REQUIRE_INPUT(!layout.tickers.empty(), "ingest: no valid rows in {} input file(s)", files.size());
   });
-  log_rejections(parsed.rejections);
   for (const auto& r : parsed.rejections) ++rep.rejected[static_cast<size_t>(r.reason)];
   std::vector<int64_t> counts(rep.rejected.begin(), rep.rejected.end());
   counts.push_back(parsed.rows_read);

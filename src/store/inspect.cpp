@@ -97,11 +97,19 @@ nlohmann::json inspect_store(const std::string& path) {
   return j;
 }
 
+namespace {
+// A JSON scalar as plain text: strings without quotes, null as "-".
+std::string plain(const nlohmann::json& v) {
+  if (v.is_null()) return "-";
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+}  // namespace
+
 std::string format_inspect(const nlohmann::json& j) {
   std::string s = fmt::format("store      {}\n", j["path"].get<std::string>());
   s += fmt::format("tickers    {}\nbars       {} ({})\n", j["tickers"].dump(), j["bars"].dump(),
                    j["frequency"].get<std::string>());
-  s += fmt::format("time       {} .. {}\n", j["first_time"].dump(), j["last_time"].dump());
+  s += fmt::format("time       {} .. {}\n", plain(j["first_time"]), plain(j["last_time"]));
   s += fmt::format("missing    {:.4f} of all cells, {:.4f} inside listing spans\n",
                    j["missing_fraction"].get<double>(), j["missing_in_span_fraction"].get<double>());
   s += fmt::format("file       {:.1f} MB, fletcher32 {}\n", j["file_bytes"].get<double>() / 1e6,
@@ -111,8 +119,8 @@ std::string format_inspect(const nlohmann::json& j) {
   const auto& per = j["per_ticker"];
   const size_t shown = std::min<size_t>(per.size(), 5);
   for (size_t i = 0; i < shown; ++i)
-    s += fmt::format("  {:<8} {} .. {} {} bars\n", per[i]["ticker"].get<std::string>(), per[i]["first_time"].dump(),
-                     per[i]["last_time"].dump(), per[i]["bars"].dump());
+    s += fmt::format("  {:<8} {} .. {} {} bars\n", plain(per[i]["ticker"]), plain(per[i]["first_time"]),
+                     plain(per[i]["last_time"]), plain(per[i]["bars"]));
   if (per.size() > shown) s += fmt::format("  ... {} more tickers (--json lists all)\n", per.size() - shown);
   return s;
 }

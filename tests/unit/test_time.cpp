@@ -30,6 +30,12 @@ TEST(Time, ParsesDatesAndDateTimes) {
   EXPECT_EQ(parse_timestamp("2024-02-29"), 1709164800);
 }
 
+TEST(Time, LocalMidnightIsASessionDate) {
+  EXPECT_EQ(parse_timestamp("2024-01-02 00:00:00-05:00"), parse_timestamp("2024-01-02"));
+  EXPECT_EQ(parse_timestamp("2024-01-02T00:00:00+09:00"), parse_timestamp("2024-01-02"));
+  EXPECT_EQ(parse_timestamp("2024-01-02 00:00:01-05:00"), parse_timestamp("2024-01-02T05:00:01Z"));
+}
+
 TEST(Time, RejectsMalformed) {
   for (const char* bad : {"", "2010-1-4", "2010/01/04", "2010-02-30", "2023-02-29", "2010-13-01",
                           "2010-01-04 25:00", "2010-01-04T10", "2010-01-04x", "04.01.2010", "2010-01-04 10:00 EST"})
