@@ -66,11 +66,6 @@ Handle make_xfer() {
   return xfer;
 }
 
-Handle simple_space(const std::vector<hsize_t>& dims) {
-  return Handle(TS_CHECK_H5(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr)),
-                H5Sclose);
-}
-
 }  // namespace
 
 File::File(Handle h, bool parallel) : handle_(std::move(h)), parallel_(parallel) {
@@ -104,6 +99,11 @@ void File::close() {
   if (handle_.valid()) TS_CHECK_H5(H5Fclose(handle_.release()));
 }
 
+Handle make_space(const std::vector<hsize_t>& dims) {
+  return Handle(TS_CHECK_H5(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr)),
+                H5Sclose);
+}
+
 bool exists(hid_t loc, const std::string& path) {
   size_t pos = 0;
   while (true) {
@@ -124,7 +124,7 @@ Handle open_group(hid_t loc, const std::string& name) {
 }
 
 Handle create_dataset(hid_t loc, const std::string& name, const DatasetSpec& spec) {
-  Handle space = simple_space(spec.dims);
+  Handle space = make_space(spec.dims);
   Handle dcpl(TS_CHECK_H5(H5Pcreate(H5P_DATASET_CREATE)), H5Pclose);
   if (!spec.chunk.empty()) {
     std::vector<hsize_t> chunk(spec.chunk);

@@ -63,6 +63,9 @@ class File {
   bool parallel_ = false;
 };
 
+// A simple dataspace of the given dims.
+Handle make_space(const std::vector<hsize_t>& dims);
+
 bool exists(hid_t loc, const std::string& path);
 Handle create_group(hid_t loc, const std::string& name);
 Handle open_group(hid_t loc, const std::string& name);

@@ -8,11 +8,6 @@
 namespace tickstream::h5 {
 namespace {
 
-Handle simple_space(const std::vector<hsize_t>& dims) {
-  return Handle(TS_CHECK_H5(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr)),
-                H5Sclose);
-}
-
 Handle vlen_string_type() {
   Handle t(TS_CHECK_H5(H5Tcopy(H5T_C_S1)), H5Tclose);
   TS_CHECK_H5(H5Tset_size(t.id(), H5T_VARIABLE));
@@ -32,7 +27,7 @@ std::pair<Handle, Handle> select_slab(hid_t dataset, const std::vector<hsize_t>&
   }
   TS_CHECK_H5(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr,
                                   count.data(), nullptr));
-  return {std::move(file_space), simple_space(count)};
+  return {std::move(file_space), make_space(count)};
 }
 
 std::pair<std::vector<hsize_t>, std::vector<hsize_t>> row_slab(hid_t dataset, hsize_t row_begin,
@@ -136,7 +131,7 @@ void set_attr(hid_t loc, const std::string& name, double value) {
 
 void set_attr(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
   Handle type = vlen_string_type();
-  Handle space = simple_space({values.size()});
+  Handle space = make_space({values.size()});
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
   write_attr(loc, name, type.id(), space.id(), ptrs.data());
