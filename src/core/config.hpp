@@ -1,0 +1,66 @@
+// Job configuration (DESIGN.md section 5): a TOML file plus --set overrides, checked by a schema.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tickstream {
+
+struct Config {
+  struct Data {
+    std::string store;
+    std::string shard = "tickers";  // "tickers" | "time"
+    int64_t train_start = 0, train_end = 0;  // seconds since epoch UTC; 0 = not set
+    int64_t valid_start = 0, valid_end = 0, test_start = 0;
+  } data;
+  struct Features {
+    int64_t horizon = 1;
+  } features;
+  struct Model {
+    std::string kind = "gpt";  // "gpt" | "lstm" | "mlp"
+    int64_t d_model = 64, n_layers = 2, n_heads = 4, seq_len = 64;
+    double dropout = 0.1;
+  } model;
+  struct Train {
+    int64_t batch_size = 256, epochs = 10, max_steps = 0;
+    double lr = 3e-4;
+    int64_t warmup_steps = 100;
+    double weight_decay = 0.01, clip = 1.0;
+    int64_t seed = 1234, eval_every = 200;
+    std::string checkpoint_dir = "runs/ckpt", metrics = "runs/metrics.jsonl";
+  } train;
+  struct Loader {
+    int64_t chunk_bars = 1024, chunk_tickers = 256, prefetch = 2, cache_mb = 0;
+    std::string resident = "auto";  // "auto" | "on" | "off"
+  } loader;
+  struct Dist {
+    std::string backend = "auto";  // "auto" | "nccl" | "mpi"
+    double bucket_mb = 25;
+    int64_t timeout_s = 300;
+  } dist;
+  struct Predict {
+    int64_t batch_size = 0;  // 0 = "auto"
+    double min_confidence = 0.0;
+  } predict;
+
+  std::string source;  // the file it came from ("" when built from defaults)
+
+  // The resolved configuration: every key with its value (dates as YYYY-MM-DD).
+  nlohmann::json to_json() const;
+  // FNV-1a 64 of to_json().dump(): stored with features, statistics and checkpoints.
+  std::string hash() const;
+};
+
+// Reads `path`, applies `overrides` ("section.key=value", in order), validates. InputError naming
+// the file, line, section and key on unknown keys, wrong types, out-of-range values, or
+// inconsistent settings (e.g. train_end after valid_start).
+Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// The same from TOML text; `source` names it in messages.
+Config parse_config(const std::string& text, const std::string& source,
+                    const std::vector<std::string>& overrides = {});
+
+}  // namespace tickstream
