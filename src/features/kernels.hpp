@@ -1,0 +1,51 @@
+// Kokkos feature and label kernels (docs/features.md): one ticker's series per work item.
+#pragma once
+
+#include <Kokkos_Core.hpp>
+
+#include <vector>
+
+#include "features/feature_set.hpp"
+#include "store/raw_block.hpp"
+
+namespace tickstream {
+
+using ExecSpace = Kokkos::DefaultExecutionSpace;
+using MemSpace = ExecSpace::memory_space;
+template <typename T>
+using Matrix = Kokkos::View<T**, Kokkos::LayoutRight, MemSpace>;  // [tickers, bars]
+template <typename T>
+using Cube = Kokkos::View<T***, Kokkos::LayoutRight, MemSpace>;  // [tickers, bars, columns]
+
+// /raw of a block of tickers in the execution space's memory. adj_close has extent 0 when the
+// store has none.
+struct RawViews {
+  Matrix<const double> open, high, low, close, volume, adj_close;
+  Matrix<const uint8_t> valid;
+};
+
+// Copies a host RawBlock into the execution space (deep_copy at the edge; a no-op view on host).
+RawViews to_device(const RawBlock& block);
+
+// Features [N, T, kFeatureCount] (NaN where undefined) and valid [N, T] (1 where all finite).
+template <typename Scalar>
+void compute_features(const RawViews& raw, const Cube<Scalar>& features, const Matrix<uint8_t>& valid);
+
+// Labels [N, T, 2]: fwd_logret_<H>, fwd_up_<H>; valid [N, T] where bars t..t+H are all valid.
+template <typename Scalar>
+void compute_labels(const RawViews& raw, int64_t horizon, const Cube<Scalar>& labels, const Matrix<uint8_t>& valid);
+
+// Host convenience: features and labels of a RawBlock as row-major float arrays.
+struct FeatureBlock {
+  std::vector<float> features;  // [rows, bars, kFeatureCount]
+  std::vector<uint8_t> feature_valid;
+  std::vector<float> labels;  // [rows, bars, kLabelCount]
+  std::vector<uint8_t> label_valid;
+};
+FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon);
+
+// Kokkos must be initialized before any kernel runs; this initializes it once if needed (tests,
+// tools) and finalizes it at exit. RankContext does the same for the application.
+void ensure_kokkos();
+
+}  // namespace tickstream
