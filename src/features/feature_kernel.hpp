@@ -58,10 +58,14 @@ struct WindowMoments {
   double mean = 0, ss = 0;  // ss: sum of squared deviations
 };
 
+// Mean and squared deviations of x over the n bars ending at t; a constant window gets exactly
+// its value and 0 (a plain sum would leave rounding noise that flips z-scores).
 template <typename F>
 KOKKOS_INLINE_FUNCTION WindowMoments window_moments(int64_t t, int64_t n, const F& x) {
   WindowMoments m;
-  for (int64_t s = t - n + 1; s <= t; ++s) m.mean += x(s);
+  bool constant = true;
+  for (int64_t s = t - n + 1; s <= t; ++s) m.mean += x(s), constant = constant && x(s) == x(t);
+  if (constant) return m.mean = x(t), m;
   m.mean /= static_cast<double>(n);
   for (int64_t s = t - n + 1; s <= t; ++s) m.ss += (x(s) - m.mean) * (x(s) - m.mean);
   return m;

@@ -32,7 +32,7 @@ KOKKOS_INLINE_FUNCTION void window_features(const Prices& px, int64_t t, int64_t
   if (p >= 19) {
     const auto m = window_moments(t, 20, [&](int64_t s) { return px.c(s); });
     const double sd = std::sqrt(m.ss / 20.0);
-    f[kBbPctb] = (c - (m.mean - 2.0 * sd)) / (4.0 * sd);
+    f[kBbPctb] = sd > 0 ? (c - (m.mean - 2.0 * sd)) / (4.0 * sd) : 0.5;
     f[kSma20Rel] = c / m.mean - 1.0;
     const auto x = window_moments(t, 20, [&](int64_t s) { return std::log1p(px.v(s)); });
     const double sdx = std::sqrt(x.ss / 19.0);
