@@ -9,6 +9,7 @@
 #include "comm/mpi_typed.hpp"
 #include "core/error.hpp"
 #include "features/running_stats.hpp"
+#include "common/two_pass_stats.hpp"
 #include "mpi/mpi_test.hpp"
 
 namespace tickstream {
@@ -20,46 +21,8 @@ constexpr double kRel = 1e-12;
 constexpr int64_t kRows = 5003;
 constexpr int64_t kFeatures = 5;
 
-struct Reference {
-  int64_t count = 0;
-  double mean = 0.0;
-  double m2 = 0.0;
-};
-
-// Neumaier's compensated sum.
-double compensated_sum(const std::vector<double>& values) {
-  double sum = 0.0, carry = 0.0;
-  for (const double x : values) {
-    const double t = sum + x;
-    carry += std::fabs(sum) >= std::fabs(x) ? (sum - t) + x : (x - t) + sum;
-    sum = t;
-  }
-  return sum + carry;
-}
-
-// Two-pass double reference (as in tests/unit/test_running_stats.cpp): the mean from a
-// compensated sum, then the compensated sum of squared deviations minus (sum of deviations)^2 / n
-// (the corrected two-pass algorithm), accurate to a few ulps on these data.
-std::vector<Reference> two_pass_stats(const std::vector<std::vector<double>>& per_feature_values) {
-  std::vector<Reference> out;
-  for (const auto& values : per_feature_values) {
-    Reference r;
-    r.count = static_cast<int64_t>(values.size());
-    if (r.count > 0) {
-      const double n = static_cast<double>(r.count);
-      r.mean = compensated_sum(values) / n;
-      std::vector<double> deviations, squares;
-      for (const double x : values) {
-        deviations.push_back(x - r.mean);
-        squares.push_back((x - r.mean) * (x - r.mean));
-      }
-      const double drift = compensated_sum(deviations);
-      r.m2 = compensated_sum(squares) - drift * drift / n;
-    }
-    out.push_back(r);
-  }
-  return out;
-}
+using testing::Reference;
+using testing::two_pass_stats;
 
 // Row `row` of the global data set, a function of the row alone (every rank can rebuild all of
 // it). NaN marks a missing value.
