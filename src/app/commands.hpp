@@ -18,6 +18,7 @@ using CommandRunner = std::function<int(RankContext&)>;
 void add_synth(CLI::App& app, CommandRunner& runner);
 void add_ingest(CLI::App& app, CommandRunner& runner);
 void add_inspect(CLI::App& app, CommandRunner& runner);
+void add_features(CLI::App& app, CommandRunner& runner);
 void add_bench(CLI::App& app, CommandRunner& runner);
 void add_version(CLI::App& app, CommandRunner& runner);
 

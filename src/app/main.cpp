@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   add_synth(app, runner);
   add_ingest(app, runner);
   add_inspect(app, runner);
+  add_features(app, runner);
   add_bench(app, runner);
   add_version(app, runner);
   try {

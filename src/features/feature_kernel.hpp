@@ -1,4 +1,6 @@
-// The per-ticker feature functor: streaming EMA/Wilder state, windows read by index (docs/features.md).
+// The per-ticker feature functor's building blocks: streaming EMA/Wilder state and short
+// histories of per-bar derived series, so windows read contiguous precomputed values
+// (docs/features.md).
 #pragma once
 
 #include <cmath>
@@ -22,10 +24,6 @@ struct Prices {
     return std::isfinite(a) ? a / raw.close(i, t) : 1.0;
   }
   KOKKOS_INLINE_FUNCTION double c(int64_t t) const { return raw.close(i, t) * factor(t); }
-  KOKKOS_INLINE_FUNCTION double o(int64_t t) const { return raw.open(i, t) * factor(t); }
-  KOKKOS_INLINE_FUNCTION double h(int64_t t) const { return raw.high(i, t) * factor(t); }
-  KOKKOS_INLINE_FUNCTION double l(int64_t t) const { return raw.low(i, t) * factor(t); }
-  KOKKOS_INLINE_FUNCTION double v(int64_t t) const { return raw.volume(i, t); }
 };
 
 // TTR-style EMA: the first output is the mean of the first n inputs, then a*x + (1-a)*e.
@@ -54,21 +52,32 @@ struct SegmentState {
   }
 };
 
-struct WindowMoments {
-  double mean = 0, ss = 0;  // ss: sum of squared deviations
+// The last W values of a per-bar series, indexed by segment position p. Every value is stored
+// twice (at p mod W and p mod W + W), so the n <= W values ending at p are contiguous.
+template <int W>
+struct History {
+  static_assert((W & (W - 1)) == 0, "W must be a power of two");
+  double buf[2 * W];
+  KOKKOS_INLINE_FUNCTION void push(int64_t p, double x) {
+    const int64_t j = p & (W - 1);
+    buf[j] = x, buf[j + W] = x;
+  }
+  // Value at position q (p - W < q <= p for the latest push p).
+  KOKKOS_INLINE_FUNCTION double at(int64_t q) const { return buf[q & (W - 1)]; }
+  // The n values ending at position p, oldest first.
+  KOKKOS_INLINE_FUNCTION const double* window(int64_t p, int64_t n) const { return buf + (p & (W - 1)) + W - n + 1; }
 };
 
-// Mean and squared deviations of x over the n bars ending at t; a constant window gets exactly
-// its value and 0 (a plain sum would leave rounding noise that flips z-scores).
-template <typename F>
-KOKKOS_INLINE_FUNCTION WindowMoments window_moments(int64_t t, int64_t n, const F& x) {
-  WindowMoments m;
-  bool constant = true;
-  for (int64_t s = t - n + 1; s <= t; ++s) m.mean += x(s), constant = constant && x(s) == x(t);
-  if (constant) return m.mean = x(t), m;
-  m.mean /= static_cast<double>(n);
-  for (int64_t s = t - n + 1; s <= t; ++s) m.ss += (x(s) - m.mean) * (x(s) - m.mean);
-  return m;
-}
+// Number of consecutive equal values ending at the latest one (a window of n values is constant
+// exactly when run >= n): the exact-zero sd rule in O(1).
+struct EqualRun {
+  double last = 0;
+  int64_t run = 0;
+  KOKKOS_INLINE_FUNCTION void reset() { run = 0; }
+  KOKKOS_INLINE_FUNCTION void push(double x) {
+    run = (run > 0 && x == last) ? run + 1 : 1;
+    last = x;
+  }
+};
 
 }  // namespace tickstream::kernels

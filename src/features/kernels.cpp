@@ -11,54 +11,135 @@ namespace kernels {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Window features of bar t at position p of its segment (p bars precede it in the segment).
-KOKKOS_INLINE_FUNCTION void window_features(const Prices& px, int64_t t, int64_t p, double* f) {
-  const double c = px.c(t);
-  const int64_t lags[4] = {1, 5, 10, 20};
-  for (int k = 0; k < 4; ++k) f[kLogret1 + k] = p >= lags[k] ? std::log(c / px.c(t - lags[k])) : kNaN;
-  f[kRangeRel] = (px.h(t) - px.l(t)) / c;
-  f[kGap] = p >= 1 ? px.o(t) / px.c(t - 1) - 1.0 : kNaN;
-  if (p >= 20) {
-    const auto r = window_moments(t, 20, [&](int64_t s) { return std::log(px.c(s) / px.c(s - 1)); });
-    f[kVol20] = std::sqrt(r.ss / 19.0);
-    double flow = 0, volume = 0;
-    for (int64_t s = t - 19; s <= t; ++s) {
-      const double d = px.c(s) - px.c(s - 1);
-      flow += (d > 0 ? 1.0 : (d < 0 ? -1.0 : 0.0)) * px.v(s);
-      volume += px.v(s);
-    }
-    f[kObvRel] = volume > 0 ? flow / volume : 0.0;
-  }
-  if (p >= 19) {
-    const auto m = window_moments(t, 20, [&](int64_t s) { return px.c(s); });
-    const double sd = std::sqrt(m.ss / 20.0);
-    f[kBbPctb] = sd > 0 ? (c - (m.mean - 2.0 * sd)) / (4.0 * sd) : 0.5;
-    f[kSma20Rel] = c / m.mean - 1.0;
-    const auto x = window_moments(t, 20, [&](int64_t s) { return std::log1p(px.v(s)); });
-    const double sdx = std::sqrt(x.ss / 19.0);
-    f[kVolumeZ] = sdx > 0 ? (std::log1p(px.v(t)) - x.mean) / sdx : 0.0;
-  }
-  if (p >= 49) f[kSma50Rel] = c / window_moments(t, 50, [&](int64_t s) { return px.c(s); }).mean - 1.0;
-}
+// Per-ticker streaming state: the recursive indicators plus short histories of the per-bar
+// derived series (adjusted close, log return, its running sum, log1p volume, signed volume), so
+// every log/log1p/division is computed once per bar and windows read contiguous values.
+struct TickerState {
+  SegmentState st;
+  History<64> c;    // adjusted close (sma_50 needs 50, logret_20 needs c_{t-20})
+  History<32> r;    // ln(c_t / c_{t-1})
+  History<32> cum;  // running sum of r since the last non-finite r (logret_k as differences)
+  History<32> x;    // ln(1 + v)
+  History<32> sv;   // sign(c_t - c_{t-1}) v_t
+  History<32> v;    // volume
+  EqualRun run_c, run_r, run_x;
+  double cum_r = 0, sum50 = 0;
+  int64_t last_bad = -1;  // last position whose r is not finite (cum restarts there)
 
-// Recursive features (EMA, Wilder) of bar t at segment position p; advances the state.
-KOKKOS_INLINE_FUNCTION void recursive_features(const Prices& px, int64_t t, int64_t p, SegmentState& st, double* f) {
-  const double c = px.c(t);
+  KOKKOS_INLINE_FUNCTION void reset() {
+    st.reset();
+    run_c.reset(), run_r.reset(), run_x.reset();
+    cum_r = 0, sum50 = 0, last_bad = -1;
+  }
+};
+
+// Features of the valid bar at segment position p with adjusted prices c, o, h, l and volume vol.
+KOKKOS_INLINE_FUNCTION void bar_features(TickerState& s, int64_t p, double c, double o, double h, double l, double vol,
+                                         double* f) {
+  const double prev = p >= 1 ? s.c.at(p - 1) : kNaN;
+  // sma_50's sum slides; it is refreshed by a plain forward sum every 32 bars.
+  s.sum50 += c;
+  if (p >= 50) s.sum50 -= s.c.at(p - 50);
+  s.c.push(p, c), s.run_c.push(c);
+  const double x = std::log1p(vol);
+  s.x.push(p, x), s.run_x.push(x), s.v.push(p, vol);
+  f[kRangeRel] = (h - l) / c;
+  if (p >= 1) {
+    const double r = std::log(c / prev);
+    s.r.push(p, r), s.run_r.push(r);
+    if (std::isfinite(r)) {
+      s.cum_r += r;
+    } else {
+      s.cum_r = 0, s.last_bad = p;
+    }
+    const double d = c - prev;
+    s.sv.push(p, (d > 0 ? 1.0 : (d < 0 ? -1.0 : 0.0)) * vol);
+    f[kLogret1] = r;
+    f[kGap] = o / prev - 1.0;
+  }
+  s.cum.push(p, s.cum_r);
+  // logret_k = sum of the last k returns, as a difference of running sums (direct log where a
+  // non-finite return lies in the window).
+  const int64_t lags[3] = {5, 10, 20};
+  for (int k = 0; k < 3; ++k) {
+    const int64_t lag = lags[k];
+    if (p >= lag)
+      f[kLogret5 + k] = s.last_bad > p - lag ? std::log(c / s.c.at(p - lag)) : s.cum_r - s.cum.at(p - lag);
+  }
+
+  if (p >= 19) {
+    // One pass for the sums of every 20-bar window, one for the squared deviations (the same
+    // order of operations as the reference); at p == 19 the r/sv/v windows are not used.
+    const double* wc = s.c.window(p, 20);
+    const double* wx = s.x.window(p, 20);
+    const double* wr = s.r.window(p, 20);
+    const double* wsv = s.sv.window(p, 20);
+    const double* wv = s.v.window(p, 20);
+    // sc and sx keep the reference's forward order (their means feed (c - m) / sd in windows
+    // that may be flat to a few ulps); r, signed and plain volume only feed well-conditioned
+    // outputs, so they are summed over 4 accumulators.
+    double sc = 0, sx = 0;
+    for (int j = 0; j < 20; ++j) sc += wc[j], sx += wx[j];
+    double sr4[4] = {0, 0, 0, 0}, flow4[4] = {0, 0, 0, 0}, volume4[4] = {0, 0, 0, 0};
+    for (int j = 0; j < 20; j += 4) {
+      for (int u = 0; u < 4; ++u) sr4[u] += wr[j + u], flow4[u] += wsv[j + u], volume4[u] += wv[j + u];
+    }
+    const double sr = (sr4[0] + sr4[1]) + (sr4[2] + sr4[3]);
+    const double flow = (flow4[0] + flow4[1]) + (flow4[2] + flow4[3]);
+    const double volume = (volume4[0] + volume4[1]) + (volume4[2] + volume4[3]);
+    const double mc = sc / 20.0, mx = sx / 20.0, mr = sr * (1.0 / 20.0);
+    // Squared deviations are non-negative, so splitting their sums over 4 accumulators only
+    // changes the last bits (no cancellation) while cutting the dependency chains.
+    double ssc4[4] = {0, 0, 0, 0}, ssx4[4] = {0, 0, 0, 0}, ssr4[4] = {0, 0, 0, 0};
+    for (int j = 0; j < 20; j += 4) {
+      for (int u = 0; u < 4; ++u) {
+        ssc4[u] += (wc[j + u] - mc) * (wc[j + u] - mc);
+        ssx4[u] += (wx[j + u] - mx) * (wx[j + u] - mx);
+        ssr4[u] += (wr[j + u] - mr) * (wr[j + u] - mr);
+      }
+    }
+    double ssc = (ssc4[0] + ssc4[1]) + (ssc4[2] + ssc4[3]);
+    double ssx = (ssx4[0] + ssx4[1]) + (ssx4[2] + ssx4[3]);
+    double ssr = (ssr4[0] + ssr4[1]) + (ssr4[2] + ssr4[3]);
+    // A window of equal values has exactly 0 sd.
+    if (s.run_c.run >= 20) ssc = 0;
+    if (s.run_x.run >= 20) ssx = 0;
+    if (s.run_r.run >= 20) ssr = 0;
+    const double sd = std::sqrt(ssc * (1.0 / 20.0));
+    f[kBbPctb] = sd == 0.0 ? 0.5 : (c - (mc - 2.0 * sd)) / (4.0 * sd);
+    f[kSma20Rel] = c / mc - 1.0;
+    const double sdx = std::sqrt(ssx * (1.0 / 19.0));
+    f[kVolumeZ] = sdx == 0.0 ? 0.0 : (x - mx) / sdx;
+    if (p >= 20) {
+      f[kVol20] = std::sqrt(ssr * (1.0 / 19.0));
+      f[kObvRel] = volume == 0.0 ? 0.0 : flow / volume;
+    }
+  }
+  if (p >= 49) {
+    if ((p & 31) == 0) {
+      const double* w = s.c.window(p, 50);
+      s.sum50 = 0;
+      for (int j = 0; j < 50; ++j) s.sum50 += w[j];
+    }
+    f[kSma50Rel] = c / (s.sum50 / 50.0) - 1.0;
+  }
+
+  // Recursive features (EMA, Wilder).
+  SegmentState& st = s.st;
   const bool fast = st.ema12.add(c);
   if (st.ema26.add(c) && fast) {
     f[kMacd] = 100.0 * (st.ema12.value / st.ema26.value - 1.0);
     if (st.signal9.add(f[kMacd])) f[kMacdSignal] = st.signal9.value;
   }
   if (p < 1) return;
-  const double prev = px.c(t - 1);
   const double d = c - prev;
   const bool up_ready = st.up14.add(d > 0 ? d : 0.0);
   if (st.down14.add(d < 0 ? -d : 0.0) && up_ready) {
     const double total = st.up14.value + st.down14.value;
     f[kRsi14] = total > 0 ? 100.0 * st.up14.value / total : 50.0;
   }
-  const double hi = px.h(t) > prev ? px.h(t) : prev;
-  const double lo = px.l(t) < prev ? px.l(t) : prev;
+  const double hi = h > prev ? h : prev;
+  const double lo = l < prev ? l : prev;
   if (st.atr14.add(hi - lo)) f[kAtrRel] = st.atr14.value / c;
 }
 
@@ -69,21 +150,28 @@ struct FeatureFunctor {
   Matrix<uint8_t> valid;
 
   KOKKOS_INLINE_FUNCTION void operator()(const int64_t i) const {
-    const Prices px{raw, i};
-    SegmentState st;
+    TickerState s{};
+    const bool has_adj = raw.adj_close.extent(0) != 0;
     int64_t p = 0;  // position in the current gap-free segment
     for (int64_t t = 0; t < static_cast<int64_t>(raw.close.extent(1)); ++t) {
       double f[kFeatureCount];
       for (double& x : f) x = kNaN;
-      if (!raw.valid(i, t)) {
+      const bool bar_valid = raw.valid(i, t) != 0;
+      if (!bar_valid) {
         p = 0;
       } else {
-        if (p == 0) st.reset();
-        window_features(px, t, p, f);
-        recursive_features(px, t, p, st, f);
+        if (p == 0) s.reset();
+        const double close = raw.close(i, t);
+        double factor = 1.0;
+        if (has_adj) {
+          const double a = raw.adj_close(i, t);
+          if (std::isfinite(a)) factor = a / close;
+        }
+        bar_features(s, p, close * factor, raw.open(i, t) * factor, raw.high(i, t) * factor, raw.low(i, t) * factor,
+                     raw.volume(i, t), f);
         ++p;
       }
-      bool all = raw.valid(i, t) != 0;
+      bool all = bar_valid;
       for (int64_t k = 0; k < kFeatureCount; ++k) {
         out(i, t, k) = static_cast<Scalar>(f[k]);
         all = all && std::isfinite(f[k]);

@@ -12,7 +12,8 @@ void maybe_inject_fault(std::string_view point, int rank) {
   const char* spec = std::getenv("TICKSTREAM_INJECT_FAULT");
   if (!spec) return;
   const std::string want = std::string(point) + "@" + std::to_string(rank);
-  if (want == spec) TS_INTERNAL_ERROR("injected fault at {} on rank {}", point, rank);
+  const std::string every = std::string(point) + "@*";
+  if (want == spec || every == spec) TS_INTERNAL_ERROR("injected fault at {} on rank {}", point, rank);
 }
 
 }  // namespace tickstream

@@ -44,6 +44,12 @@ RankContext::~RankContext() {
   if (owns_mpi_ && !finalized) MPI_Finalize();
 }
 
+void RankContext::ensure_kokkos() {
+  if (Kokkos::is_initialized()) return;
+  Kokkos::initialize();
+  owns_kokkos_ = true;
+}
+
 void RankContext::setup_logging(const RankContextOptions& options) {
   configure_logging({rank_, size_, options.log_dir, options.verbose});
 }

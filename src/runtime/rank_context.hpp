@@ -28,6 +28,8 @@ class RankContext {
   int local_size() const { return local_size_; }
   const std::string& host() const { return host_; }
   bool is_root() const { return rank_ == 0; }
+  // Initializes Kokkos for this rank if it is not yet (finalized in the destructor).
+  void ensure_kokkos();
 
  private:
   void setup_logging(const RankContextOptions& options);

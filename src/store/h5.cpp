@@ -114,6 +114,10 @@ bool exists(hid_t loc, const std::string& path) {
   }
 }
 
+void remove_if_exists(hid_t loc, const std::string& name) {
+  if (exists(loc, name)) TS_CHECK_H5(H5Ldelete(loc, name.c_str(), H5P_DEFAULT));
+}
+
 Handle create_group(hid_t loc, const std::string& name) {
   return Handle(TS_CHECK_H5(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)),
                 H5Gclose, in_parallel_file(loc));

@@ -67,6 +67,8 @@ class File {
 Handle make_space(const std::vector<hsize_t>& dims);
 
 bool exists(hid_t loc, const std::string& path);
+// Removes the link `name` (a group or dataset) when it exists; collective on parallel files.
+void remove_if_exists(hid_t loc, const std::string& name);
 Handle create_group(hid_t loc, const std::string& name);
 Handle open_group(hid_t loc, const std::string& name);
 

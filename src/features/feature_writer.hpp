@@ -1,0 +1,23 @@
+// Writes /features, /labels and /stats (store format v1, section 3) into an open store.
+#pragma once
+
+#include <string>
+
+#include "features/kernels.hpp"
+#include "features/running_stats.hpp"
+#include "store/h5.hpp"
+
+namespace tickstream {
+
+struct FeatureGroupsInfo {
+  int64_t tickers = 0, bars = 0, horizon = 1;
+  int64_t chunk_tickers = 16, chunk_bars = 512;
+  std::string config_hash, cache_key, period_start, period_end;
+  bool writer = true;  // the rank that writes the small /stats vectors (rank 0)
+};
+
+// Collective: replaces the three groups; each rank writes its rows [row_begin, row_begin + rows).
+void write_feature_groups(const h5::File& file, const FeatureGroupsInfo& info, const FeatureBlock& block,
+                          int64_t row_begin, int64_t rows, const RunningStats& stats);
+
+}  // namespace tickstream

@@ -1,0 +1,139 @@
+// Features pipeline: collective /raw read, content-keyed cache, kernels, train-period stats, atomic write.
+#include "features/pipeline.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "comm/mpi_typed.hpp"
+#include "core/error.hpp"
+#include "core/hash.hpp"
+#include "core/partition.hpp"
+#include "core/time.hpp"
+#include "features/feature_set.hpp"
+#include "features/feature_writer.hpp"
+#include "features/kernels.hpp"
+#include "runtime/failure.hpp"
+#include "runtime/fault.hpp"
+#include "store/atomic_output.hpp"
+#include "store/store_reader.hpp"
+#include "store/store_format.hpp"
+
+namespace tickstream {
+namespace {
+
+constexpr int64_t kChunkTickers = store::kDefaultChunkTickers;
+
+// Hash of one ticker's raw row (every field's bytes, in dataset order).
+uint64_t row_hash(const RawBlock& b, int64_t r) {
+  const size_t o = b.index(r, 0), n = static_cast<size_t>(b.bars);
+  uint64_t h = kFnvOffset;
+  for (const auto* v : {&b.open, &b.high, &b.low, &b.close, &b.volume, &b.adj_close})
+    if (!v->empty()) h = fnv1a({reinterpret_cast<const char*>(v->data() + o), n * sizeof(double)}, h);
+  return fnv1a({reinterpret_cast<const char*>(b.valid.data() + o), n}, h);
+}
+
+// Row hashes gathered in row order, so the fingerprint does not depend on the rank count.
+std::string raw_fingerprint(MPI_Comm comm, const RawBlock& b, const StoreReader& r) {
+  std::vector<uint64_t> mine;
+  for (int64_t row = 0; row < b.rows; ++row) mine.push_back(row_hash(b, row));
+  const std::vector<uint64_t> all = mpi::allgatherv(comm, mine);
+  uint64_t h = fnv1a(fmt::format("{}x{}:{}", r.tickers().size(), r.time().size(), r.has_adj_close()));
+  h = fnv1a({reinterpret_cast<const char*>(all.data()), all.size() * sizeof(uint64_t)}, h);
+  return hex64(h);
+}
+
+nlohmann::json feature_settings(const Config& c) {
+  return {{"definitions_version", kDefinitionsVersion}, {"horizon", c.features.horizon},
+          {"train_start", c.data.train_start}, {"train_end", c.data.train_end}};
+}
+
+std::string cache_key(const std::string& fingerprint, const Config& c) {
+  return hex64(fnv1a(fingerprint + "|" + feature_settings(c).dump()));
+}
+
+std::string stored_key(const StoreReader& r) {
+  if (!h5::exists(r.root(), "features/values") || !h5::exists(r.root(), "stats")) return "";
+  h5::Handle ds = h5::open_dataset(r.root(), "features/values");
+  return h5::has_attr(ds.id(), "cache_key") ? h5::get_attr_string(ds.id(), "cache_key") : "";
+}
+
+// Training-period statistics over valid feature rows (all bars when no period is configured).
+RunningStats train_stats(MPI_Comm comm, const Config& c, const FeatureBlock& f, const std::vector<int64_t>& time,
+                         int64_t rows, int64_t& train_rows) {
+  const int64_t lo = c.data.train_start ? c.data.train_start : INT64_MIN;
+  const int64_t hi = c.data.train_end ? c.data.train_end : INT64_MAX;
+  const auto first = std::lower_bound(time.begin(), time.end(), lo) - time.begin();
+  const auto last = std::upper_bound(time.begin(), time.end(), hi) - time.begin();
+  RunningStats local(kFeatureCount);
+  const auto bars = static_cast<int64_t>(time.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    const size_t o = static_cast<size_t>(r * bars + first);
+    local.add_rows(f.features.data() + o * kFeatureCount, last - first, f.feature_valid.data() + o);
+  }
+  RunningStats all = allreduce_stats(comm, local);
+  train_rows = all.counts().empty() ? 0 : all.counts()[0];
+  return all;
+}
+
+void replace_store(MPI_Comm comm, const Config& c, const FeatureGroupsInfo& info, const FeatureBlock& f,
+                   int64_t begin, int64_t rows, const RunningStats& stats) {
+  AtomicOutput out(c.data.store, comm);
+  run_agreed(comm, [&] {
+    if (mpi::rank(comm) == 0)
+      std::filesystem::copy_file(c.data.store, out.temp_path(), std::filesystem::copy_options::overwrite_existing);
+  });
+  h5::File file = h5::File::open(out.temp_path(), true, comm);
+  maybe_inject_fault("features_write", mpi::rank(comm));  // mid-collective: the others write
+  write_feature_groups(file, info, f, begin, rows, stats);
+  file.close();
+  out.commit();
+}
+
+}  // namespace
+
+nlohmann::json FeaturesReport::to_json() const {
+  return {{"cache_hit", cache_hit}, {"cache_key", cache_key}, {"tickers", tickers}, {"bars", bars},
+          {"valid_rows", valid_rows}, {"train_rows", train_rows}, {"read_s", read_s}, {"compute_s", compute_s},
+          {"write_s", write_s}, {"total_s", total_s}};
+}
+
+FeaturesReport run_features(MPI_Comm comm, const Config& c, bool force) {
+  const double t0 = MPI_Wtime();
+  FeaturesReport rep;
+  std::unique_ptr<StoreReader> reader;
+  run_agreed(comm, [&] { reader = std::make_unique<StoreReader>(c.data.store, comm); });
+  rep.tickers = static_cast<int64_t>(reader->tickers().size());
+  rep.bars = static_cast<int64_t>(reader->time().size());
+  const auto owners = balanced_owners_grouped(std::vector<int64_t>(static_cast<size_t>(rep.tickers), 1),
+                                              mpi::size(comm), kChunkTickers);
+  const auto [begin, end] = owned_range(owners, mpi::rank(comm));
+  const RawBlock raw = reader->read_raw(begin, end - begin);
+  rep.cache_key = cache_key(raw_fingerprint(comm, raw, *reader), c);
+  const bool hit = !force && stored_key(*reader) == rep.cache_key;
+  const std::vector<int64_t> time = reader->time();
+  reader.reset();
+  const double t1 = MPI_Wtime();
+  if (hit) {
+    rep.cache_hit = true;
+    spdlog::info("features: cache hit (key {}): {} already holds these features; nothing written", rep.cache_key,
+                 c.data.store);
+  } else {
+    const FeatureBlock f = compute_feature_block(raw, c.features.horizon);
+    for (uint8_t v : f.feature_valid) rep.valid_rows += v;
+    rep.valid_rows = mpi::allreduce(comm, rep.valid_rows, MPI_SUM);
+    const RunningStats stats = train_stats(comm, c, f, time, end - begin, rep.train_rows);
+    const double t2 = MPI_Wtime();
+    rep.compute_s = mpi::allreduce(comm, t2 - t1, MPI_MAX);
+    FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, kChunkTickers, 512, c.hash(), rep.cache_key,
+                           c.data.train_start ? format_timestamp(c.data.train_start) : "",
+                           c.data.train_end ? format_timestamp(c.data.train_end) : "", mpi::rank(comm) == 0};
+    replace_store(comm, c, info, f, begin, end - begin, stats);
+    rep.write_s = mpi::allreduce(comm, MPI_Wtime() - t2, MPI_MAX);
+  }
+  rep.read_s = mpi::allreduce(comm, t1 - t0, MPI_MAX);
+  rep.total_s = mpi::allreduce(comm, MPI_Wtime() - t0, MPI_MAX);
+  return rep;
+}
+
+}  // namespace tickstream

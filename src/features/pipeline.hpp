@@ -1,0 +1,27 @@
+// `tickstream features`: /raw -> /features, /labels, /stats, cached by a content key.
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.hpp"
+
+namespace tickstream {
+
+struct FeaturesReport {
+  bool cache_hit = false;
+  std::string cache_key;
+  int64_t tickers = 0, bars = 0, valid_rows = 0, train_rows = 0;
+  double read_s = 0, compute_s = 0, write_s = 0, total_s = 0;  // max over ranks
+  nlohmann::json to_json() const;
+};
+
+// Collective. Recomputes unless the store already holds features for the same cache key
+// (raw-data fingerprint, definitions version, feature settings) or `force` is set. The store is
+// replaced atomically: the new version is written to a copy and renamed over the original.
+FeaturesReport run_features(MPI_Comm comm, const Config& config, bool force);
+
+}  // namespace tickstream
