@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command: installs, builds, and runs the embedded default job on 2 MPI ranks:
-# synth (a synthetic universe as per-ticker CSV files) -> ingest -> inspect.
+# synth (a synthetic universe as per-ticker CSV files) -> ingest -> inspect -> features.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-RUN="${TICKSTREAM_RUN_DIR:-$ROOT/runs/quickstart}"
+RUN="$ROOT/runs/quickstart"  # configs/quickstart.toml names paths under runs/quickstart
 RANKS="${TICKSTREAM_RANKS:-2}"
 
 "$ROOT/launch/install-deps.sh"
@@ -22,8 +22,14 @@ echo "== ingest: $RANKS ranks parse the CSV files and write one store collective
 echo "== inspect"
 "${MPIRUN[@]}" "$BIN" inspect "$RUN/store.h5"
 "$BIN" inspect "$RUN/store.h5" --json > "$RUN/inspect.json"
+echo "== features: Kokkos kernels per ticker shard, statistics over the training period"
+cd "$ROOT"
+"${MPIRUN[@]}" "$BIN" features --config configs/quickstart.toml --report "$RUN/features.json"
+FIRST=$("$BIN" inspect "$RUN/store.h5" --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['per_ticker'][0]['ticker'])")
+"$BIN" features export --store "$RUN/store.h5" --ticker "$FIRST" --out "$RUN/$FIRST.features.csv"
 echo
 echo "quickstart done:"
 echo "  csv      $RUN/csv"
 echo "  store    $RUN/store.h5"
-echo "  reports  $RUN/ingest.json $RUN/inspect.json"
+echo "  features $RUN/store.h5 (/features /labels /stats), one ticker: $RUN/$FIRST.features.csv"
+echo "  reports  $RUN/ingest.json $RUN/inspect.json $RUN/features.json"

@@ -29,6 +29,12 @@ nlohmann::json machine_json() {
   return {{"cpu", model}, {"cores", std::thread::hardware_concurrency()}, {"host", host}, {"gpu", nullptr}};
 }
 
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  TS_CHECK(in.good(), "cannot read {}", path);
+  return nlohmann::json::parse(in);
+}
+
 namespace {
 
 struct Run {
@@ -36,11 +42,6 @@ struct Run {
   double internal_s = 0, wall_s = 0;
   int64_t rows = 0;
 };
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
 
 // Flushes dirty pages of earlier runs so their writeback does not steal a core from the next one
 // (a 1-rank run has a spare core for it here, a 2-rank run does not).
@@ -57,7 +58,7 @@ Run run_ours(const fs::path& dir, int ranks) {
   TS_CHECK(p.exit_code == 0, "ingest at {} ranks failed (exit {})", ranks, p.exit_code);
   if (auto diff = compare_stores((dir / "direct.h5").string(), store))
     TS_INTERNAL_ERROR("ingest at {} ranks differs from the synth store: {}", ranks, *diff);
-  const nlohmann::json r = read_json(report);
+  const nlohmann::json r = read_json_file(report);
   fs::remove(store);
   return {ranks, r.at("total_s").get<double>(), p.seconds, r.at("rows_read").get<int64_t>()};
 }

@@ -26,4 +26,7 @@ nlohmann::json bench_ingest(const BenchIngestOptions& options);
 // CPU model and core count of this machine, for bench/results.
 nlohmann::json machine_json();
 
+// A JSON file's contents (reports written by subcommands).
+nlohmann::json read_json_file(const std::string& path);
+
 }  // namespace tickstream

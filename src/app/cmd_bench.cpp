@@ -1,6 +1,7 @@
 // `tickstream bench`: benchmark drivers printing verified JSON (one per stage as they land).
 #include <memory>
 
+#include "app/bench_features.hpp"
 #include "app/bench_ingest.hpp"
 #include "app/commands.hpp"
 #include "core/error.hpp"
@@ -34,12 +35,35 @@ void add_bench_ingest(CLI::App& bench, CommandRunner& runner) {
   });
 }
 
+void add_bench_features(CLI::App& bench, CommandRunner& runner) {
+  auto o = std::make_shared<BenchFeaturesOptions>();
+  auto json = std::make_shared<bool>(false);
+  CLI::App* cmd = bench.add_subcommand("features", "Cold features at several rank counts, cache hit, kernels vs memcpy");
+  cmd->add_flag("--json", *json, "Print only the JSON result");
+  cmd->add_option("--tickers", o->tickers)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--days", o->days)->capture_default_str()->check(CLI::Range(60, 100000));
+  cmd->add_option("--ranks", o->ranks, "Rank counts to run")->capture_default_str()->expected(1, -1);
+  cmd->add_option("--repeat", o->repeat, "Interleaved repetitions (best is reported)")->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cmd->callback([&runner, o, json] {
+    runner = [o, json](RankContext& ctx) {
+      TS_REQUIRE_INPUT(ctx.size() == 1, "bench: run it without mpirun; it launches its own ranks");
+      ctx.ensure_kokkos();
+      const nlohmann::json j = bench_features(*o);
+      if (!*json) print_root(ctx, "bench features (cold = read + kernels + stats + write; best of interleaved runs)\n");
+      print_root(ctx, j.dump(2) + "\n");
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_bench(CLI::App& app, CommandRunner& runner) {
   CLI::App* bench = app.add_subcommand("bench", "Verified benchmarks printing JSON");
   bench->require_subcommand(1);
   add_bench_ingest(*bench, runner);
+  add_bench_features(*bench, runner);
 }
 
 }  // namespace tickstream

@@ -2,7 +2,7 @@
 # Command line contract: --help everywhere, exit 2 on bad usage, inspect --json keys, version.
 source "$(dirname "$0")/common.sh"
 
-for cmd in synth ingest inspect bench version; do
+for cmd in synth ingest inspect features bench version; do
   expect_exit 0 "$BIN" $cmd --help
 done
 expect_exit 0 "$BIN" --help

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# features CLI: bad configs exit 2 naming the key; run, cache hit, export columns (DESIGN.md section 7).
+source "$(dirname "$0")/common.sh"
+
+"$BIN" synth --tickers 30 --days 200 --store "$WORK/s.h5" >/dev/null
+cat > "$WORK/job.toml" <<TOML
+[data]
+store = "$WORK/s.h5"
+train_start = 2010-01-04
+train_end = 2010-06-30
+TOML
+printf '[data]\nstore = "x.h5"\n[train]\nlrr = 1\n' > "$WORK/bad.toml"
+expect_exit 2 "$BIN" features --config "$WORK/bad.toml"
+expect_stderr "bad.toml:4: \[train\] lrr: unknown key (did you mean 'lr'?)"
+expect_exit 2 "$BIN" features --config "$WORK/job.toml" --set model.kind=cnn
+expect_stderr "\[model\] kind: 'cnn' is not allowed"
+expect_exit 2 "$BIN" features --config "$WORK/missing.toml"
+expect_exit 2 "$BIN" features
+expect_stderr "features: --config is required"
+
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" features --config "$WORK/job.toml"
+expect_exit 0 "$BIN" features --config "$WORK/job.toml"
+grep -q "cache hit" "$WORK/stdout" || fail "second run was not a cache hit"
+T=$(/usr/bin/python3 -c "import h5py; print(h5py.File('$WORK/s.h5')['meta/tickers'][3].decode())")
+expect_exit 0 "$BIN" features export --store "$WORK/s.h5" --ticker "$T" --out "$WORK/t.csv"
+expect_exit 2 "$BIN" features export --store "$WORK/s.h5" --ticker NOPE --out "$WORK/n.csv"
+expect_stderr "ticker 'NOPE' not in the store"
+/usr/bin/python3 - "$WORK/t.csv" "$WORK/s.h5" <<'PY'
+import sys, h5py, numpy as np, pandas as pd
+df = pd.read_csv(sys.argv[1])
+with h5py.File(sys.argv[2]) as f:
+    names = [n for n in f["features/values"].attrs["names"]] + [n for n in f["labels/values"].attrs["names"]]
+    assert list(df.columns) == ["date"] + names, list(df.columns)
+    assert len(df) == f["meta/time"].shape[0]
+    assert df["rsi_14"].dropna().between(0, 100).all()
+    assert set(df["fwd_up_1"].dropna().unique()) <= {0.0, 1.0}
+    assert f["stats/mean"].shape == (16,) and f["stats"].attrs["period_end"] == "2010-06-30"
+PY
+echo "features_cli: ok"
