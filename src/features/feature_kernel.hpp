@@ -11,7 +11,8 @@ namespace tickstream::kernels {
 
 enum Feature : int {
   kLogret1, kLogret5, kLogret10, kLogret20, kVol20, kRsi14, kMacd, kMacdSignal,
-  kBbPctb, kAtrRel, kSma20Rel, kSma50Rel, kRangeRel, kGap, kVolumeZ, kObvRel
+  kBbPctb, kAtrRel, kSma20Rel, kSma50Rel, kRangeRel, kGap, kVolumeZ, kObvRel,
+  kClv, kLogret60, kVol60, kHigh20Rel
 };
 
 // Adjusted prices of one ticker: every price scaled by adj_close / close where adj_close is finite.

@@ -9,9 +9,11 @@ namespace tickstream {
 
 inline constexpr int64_t kDefinitionsVersion = 1;
 
-inline constexpr std::array<const char*, 16> kFeatureNames = {
+// The 16 contract names first (issue #3), then the additions of definitions version 1.
+inline constexpr std::array<const char*, 20> kFeatureNames = {
     "logret_1", "logret_5",   "logret_10",  "logret_20",     "vol_20",     "rsi_14",   "macd_12_26", "macd_signal_9",
-    "bb_pctb_20", "atr_14_rel", "sma_20_rel", "sma_50_rel", "range_rel", "gap", "volume_z_20", "obv_rel_20"};
+    "bb_pctb_20", "atr_14_rel", "sma_20_rel", "sma_50_rel", "range_rel", "gap", "volume_z_20", "obv_rel_20",
+    "clv", "logret_60", "vol_60", "high_20_rel"};
 inline constexpr int64_t kFeatureCount = static_cast<int64_t>(kFeatureNames.size());
 inline constexpr int64_t kLabelCount = 2;  // fwd_logret_<H>, fwd_up_<H>
 

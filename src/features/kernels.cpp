@@ -17,8 +17,9 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 struct TickerState {
   SegmentState st;
   History<64> c;    // adjusted close (sma_50 needs 50, logret_20 needs c_{t-20})
-  History<32> r;    // ln(c_t / c_{t-1})
-  History<32> cum;  // running sum of r since the last non-finite r (logret_k as differences)
+  History<64> r;    // ln(c_t / c_{t-1}) (vol_60 needs 60)
+  History<64> cum;  // running sum of r since the last non-finite r (logret_k as differences)
+  History<32> h;    // adjusted high (high_20_rel)
   History<32> x;    // ln(1 + v)
   History<32> sv;   // sign(c_t - c_{t-1}) v_t
   History<32> v;    // volume
@@ -32,6 +33,27 @@ struct TickerState {
     cum_r = 0, sum50 = 0, last_bad = -1;
   }
 };
+
+// The longer-window additions (clv, logret_60, vol_60, high_20_rel); run after bar_features, which
+// has pushed this bar's close, return and running sum.
+KOKKOS_INLINE_FUNCTION void long_features(TickerState& s, int64_t p, double c, double h, double l, double* f) {
+  s.h.push(p, h);
+  f[kClv] = h == l ? 0.0 : ((c - l) - (h - c)) / (h - l);
+  if (p >= 19) {
+    const double* w = s.h.window(p, 20);
+    double top = w[0];
+    for (int j = 1; j < 20; ++j) top = w[j] > top ? w[j] : top;
+    f[kHigh20Rel] = c / top - 1.0;
+  }
+  if (p < 60) return;
+  f[kLogret60] = s.last_bad > p - 60 ? std::log(c / s.c.at(p - 60)) : s.cum_r - s.cum.at(p - 60);
+  const double* wr = s.r.window(p, 60);
+  double sum = 0, ss = 0;
+  for (int j = 0; j < 60; ++j) sum += wr[j];
+  const double mean = sum / 60.0;
+  for (int j = 0; j < 60; ++j) ss += (wr[j] - mean) * (wr[j] - mean);
+  f[kVol60] = s.run_r.run >= 60 ? 0.0 : std::sqrt(ss / 59.0);
+}
 
 // Features of the valid bar at segment position p with adjusted prices c, o, h, l and volume vol.
 KOKKOS_INLINE_FUNCTION void bar_features(TickerState& s, int64_t p, double c, double o, double h, double l, double vol,
@@ -167,8 +189,9 @@ struct FeatureFunctor {
           const double a = raw.adj_close(i, t);
           if (std::isfinite(a)) factor = a / close;
         }
-        bar_features(s, p, close * factor, raw.open(i, t) * factor, raw.high(i, t) * factor, raw.low(i, t) * factor,
-                     raw.volume(i, t), f);
+        const double c = close * factor, h = raw.high(i, t) * factor, l = raw.low(i, t) * factor;
+        bar_features(s, p, c, raw.open(i, t) * factor, h, l, raw.volume(i, t), f);
+        long_features(s, p, c, h, l, f);
         ++p;
       }
       bool all = bar_valid;

@@ -283,6 +283,28 @@ Series feature_obv_rel_20(const Bars& b) {
   return out;
 }
 
+// clv: ((c - l) - (h - c)) / (h - l), TTR's CLV; 0 where h == l (TTR sets the NaN to 0). Warm-up 0.
+Series feature_clv(const Bars& b) {
+  Series out(b.c.size(), kNaN);
+  for (size_t t = 0; t < out.size(); ++t)
+    out[t] = b.h[t] == b.l[t] ? 0.0 : ((b.c[t] - b.l[t]) - (b.h[t] - b.c[t])) / (b.h[t] - b.l[t]);
+  return out;
+}
+
+// vol_60: sample sd of r over the 60 bars ending at t (warm-up 60).
+Series feature_vol_60(const Bars& b) { return sd_sample(log_returns(b.c), 60); }
+
+// high_20_rel: c / max(h over the 20 bars ending at t) - 1, TTR runMax; warm-up 19.
+Series feature_high_20_rel(const Bars& b) {
+  Series out(b.c.size(), kNaN);
+  for (size_t t = 19; t < out.size(); ++t) {
+    double top = b.h[t - 19];
+    for (size_t s = t - 18; s <= t; ++s) top = std::max(top, b.h[s]);
+    out[t] = b.c[t] / top - 1.0;
+  }
+  return out;
+}
+
 // Every feature of one segment, in kFeatureNames order.
 std::vector<Series> segment_features(const Bars& b) {
   return {feature_logret(b, 1),       feature_logret(b, 5),       feature_logret(b, 10),
@@ -290,7 +312,8 @@ std::vector<Series> segment_features(const Bars& b) {
           macd_line(b),               feature_macd_signal_9(b),   feature_bb_pctb_20(b),
           feature_atr_14_rel(b),      feature_sma_rel(b, 20),     feature_sma_rel(b, 50),
           feature_range_rel(b),       feature_gap(b),             feature_volume_z_20(b),
-          feature_obv_rel_20(b)};
+          feature_obv_rel_20(b),      feature_clv(b),             feature_logret(b, 60),
+          feature_vol_60(b),          feature_high_20_rel(b)};
 }
 
 }  // namespace

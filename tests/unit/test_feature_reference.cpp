@@ -68,7 +68,8 @@ std::map<std::string, int64_t> warmups() {
   return {{"logret_1", 1},    {"logret_5", 5},       {"logret_10", 10},  {"logret_20", 20},
           {"vol_20", 20},     {"rsi_14", 14},        {"macd_12_26", 25}, {"macd_signal_9", 33},
           {"bb_pctb_20", 19}, {"atr_14_rel", 14},    {"sma_20_rel", 19}, {"sma_50_rel", 49},
-          {"range_rel", 0},   {"gap", 1},            {"volume_z_20", 19}, {"obv_rel_20", 20}};
+          {"range_rel", 0},   {"gap", 1},            {"volume_z_20", 19}, {"obv_rel_20", 20},
+          {"clv", 0},         {"logret_60", 60},     {"vol_60", 60},     {"high_20_rel", 19}};
 }
 
 struct Features {
