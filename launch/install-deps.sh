@@ -12,6 +12,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libfast-float-dev
   libpq-dev
   python3 python3-numpy python3-pandas python3-h5py
+  r-base-core r-cran-ttr
 )
 
 missing=()

@@ -36,4 +36,15 @@ with h5py.File(sys.argv[2]) as f:
     assert set(df["fwd_up_1"].dropna().unique()) <= {0.0, 1.0}
     assert f["stats/mean"].shape == (len(f["features/values"].attrs["names"]),) and f["stats"].attrs["period_end"] == "2010-06-30"
 PY
+# A failure mid-write (injected on rank 1 while rank 0 writes) leaves the previous store: same
+# features, same cache key, no temp file.
+before=$(h5dump -a /features/values/cache_key "$WORK/s.h5" | grep -o '"[0-9a-f]*"')
+expect_exit 1 env TICKSTREAM_INJECT_FAULT=features_write@1 timeout 60 "${MPIRUN[@]}" -np 2 "$BIN" features \
+  --config "$WORK/job.toml" --set features.horizon=4
+expect_stderr "injected fault at features_write on rank 1"
+after=$(h5dump -a /features/values/cache_key "$WORK/s.h5" | grep -o '"[0-9a-f]*"')
+[[ "$before" == "$after" ]] || fail "store changed by a failed run"
+ls "$WORK" | grep -q '\.tmp-' && fail "temp file left behind"
+expect_exit 0 "$BIN" features --config "$WORK/job.toml"
+grep -q "cache hit" "$WORK/stdout" || fail "store after a failed run is not the previous one"
 echo "features_cli: ok"
