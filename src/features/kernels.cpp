@@ -55,8 +55,9 @@ KOKKOS_INLINE_FUNCTION void long_features(TickerState& s, int64_t p, double c, d
   f[kVol60] = s.run_r.run >= 60 ? 0.0 : std::sqrt(ss / 59.0);
 }
 
-// Features of the valid bar at segment position p with adjusted prices c, o, h, l and volume vol.
-KOKKOS_INLINE_FUNCTION void bar_features(TickerState& s, int64_t p, double c, double o, double h, double l, double vol,
+// Pushes this bar's derived series (close, log return, running sum, log1p volume, signed
+// volume) and sets the per-bar and lag features: range_rel, logret_1/5/10/20, gap.
+KOKKOS_INLINE_FUNCTION void push_series_and_lags(TickerState& s, int64_t p, double c, double o, double h, double l, double vol,
                                          double* f) {
   const double prev = p >= 1 ? s.c.at(p - 1) : kNaN;
   // sma_50's sum slides; it is refreshed by a plain forward sum every 32 bars.
@@ -88,65 +89,73 @@ KOKKOS_INLINE_FUNCTION void bar_features(TickerState& s, int64_t p, double c, do
     if (p >= lag)
       f[kLogret5 + k] = s.last_bad > p - lag ? std::log(c / s.c.at(p - lag)) : s.cum_r - s.cum.at(p - lag);
   }
+}
 
-  if (p >= 19) {
-    // One pass for the sums of every 20-bar window, one for the squared deviations (the same
-    // order of operations as the reference); at p == 19 the r/sv/v windows are not used.
-    const double* wc = s.c.window(p, 20);
-    const double* wx = s.x.window(p, 20);
-    const double* wr = s.r.window(p, 20);
-    const double* wsv = s.sv.window(p, 20);
-    const double* wv = s.v.window(p, 20);
-    // sc and sx keep the reference's forward order (their means feed (c - m) / sd in windows
-    // that may be flat to a few ulps); r, signed and plain volume only feed well-conditioned
-    // outputs, so they are summed over 4 accumulators.
-    double sc = 0, sx = 0;
-    for (int j = 0; j < 20; ++j) sc += wc[j], sx += wx[j];
-    double sr4[4] = {0, 0, 0, 0}, flow4[4] = {0, 0, 0, 0}, volume4[4] = {0, 0, 0, 0};
-    for (int j = 0; j < 20; j += 4) {
-      for (int u = 0; u < 4; ++u) sr4[u] += wr[j + u], flow4[u] += wsv[j + u], volume4[u] += wv[j + u];
-    }
-    const double sr = (sr4[0] + sr4[1]) + (sr4[2] + sr4[3]);
-    const double flow = (flow4[0] + flow4[1]) + (flow4[2] + flow4[3]);
-    const double volume = (volume4[0] + volume4[1]) + (volume4[2] + volume4[3]);
-    const double mc = sc / 20.0, mx = sx / 20.0, mr = sr * (1.0 / 20.0);
-    // Squared deviations are non-negative, so splitting their sums over 4 accumulators only
-    // changes the last bits (no cancellation) while cutting the dependency chains.
-    double ssc4[4] = {0, 0, 0, 0}, ssx4[4] = {0, 0, 0, 0}, ssr4[4] = {0, 0, 0, 0};
-    for (int j = 0; j < 20; j += 4) {
-      for (int u = 0; u < 4; ++u) {
-        ssc4[u] += (wc[j + u] - mc) * (wc[j + u] - mc);
-        ssx4[u] += (wx[j + u] - mx) * (wx[j + u] - mx);
-        ssr4[u] += (wr[j + u] - mr) * (wr[j + u] - mr);
-      }
-    }
-    double ssc = (ssc4[0] + ssc4[1]) + (ssc4[2] + ssc4[3]);
-    double ssx = (ssx4[0] + ssx4[1]) + (ssx4[2] + ssx4[3]);
-    double ssr = (ssr4[0] + ssr4[1]) + (ssr4[2] + ssr4[3]);
-    // A window of equal values has exactly 0 sd.
-    if (s.run_c.run >= 20) ssc = 0;
-    if (s.run_x.run >= 20) ssx = 0;
-    if (s.run_r.run >= 20) ssr = 0;
-    const double sd = std::sqrt(ssc * (1.0 / 20.0));
-    f[kBbPctb] = sd == 0.0 ? 0.5 : (c - (mc - 2.0 * sd)) / (4.0 * sd);
-    f[kSma20Rel] = c / mc - 1.0;
-    const double sdx = std::sqrt(ssx * (1.0 / 19.0));
-    f[kVolumeZ] = sdx == 0.0 ? 0.0 : (x - mx) / sdx;
-    if (p >= 20) {
-      f[kVol20] = std::sqrt(ssr * (1.0 / 19.0));
-      f[kObvRel] = volume == 0.0 ? 0.0 : flow / volume;
+// The 20-bar window features (bb_pctb_20, sma_20_rel, volume_z_20; vol_20 and obv_rel_20 from
+// p >= 20), for p >= 19.
+KOKKOS_INLINE_FUNCTION void window20_features(TickerState& s, int64_t p, double c, double* f) {
+  const double x = s.x.at(p);
+  // One pass for the sums of every 20-bar window, one for the squared deviations (the same
+  // order of operations as the reference); at p == 19 the r/sv/v windows are not used.
+  const double* wc = s.c.window(p, 20);
+  const double* wx = s.x.window(p, 20);
+  const double* wr = s.r.window(p, 20);
+  const double* wsv = s.sv.window(p, 20);
+  const double* wv = s.v.window(p, 20);
+  // sc and sx keep the reference's forward order (their means feed (c - m) / sd in windows
+  // that may be flat to a few ulps); r, signed and plain volume only feed well-conditioned
+  // outputs, so they are summed over 4 accumulators.
+  double sc = 0, sx = 0;
+  for (int j = 0; j < 20; ++j) sc += wc[j], sx += wx[j];
+  double sr4[4] = {0, 0, 0, 0}, flow4[4] = {0, 0, 0, 0}, volume4[4] = {0, 0, 0, 0};
+  for (int j = 0; j < 20; j += 4) {
+    for (int u = 0; u < 4; ++u) sr4[u] += wr[j + u], flow4[u] += wsv[j + u], volume4[u] += wv[j + u];
+  }
+  const double sr = (sr4[0] + sr4[1]) + (sr4[2] + sr4[3]);
+  const double flow = (flow4[0] + flow4[1]) + (flow4[2] + flow4[3]);
+  const double volume = (volume4[0] + volume4[1]) + (volume4[2] + volume4[3]);
+  const double mc = sc / 20.0, mx = sx / 20.0, mr = sr * (1.0 / 20.0);
+  // Squared deviations are non-negative, so splitting their sums over 4 accumulators only
+  // changes the last bits (no cancellation) while cutting the dependency chains.
+  double ssc4[4] = {0, 0, 0, 0}, ssx4[4] = {0, 0, 0, 0}, ssr4[4] = {0, 0, 0, 0};
+  for (int j = 0; j < 20; j += 4) {
+    for (int u = 0; u < 4; ++u) {
+      ssc4[u] += (wc[j + u] - mc) * (wc[j + u] - mc);
+      ssx4[u] += (wx[j + u] - mx) * (wx[j + u] - mx);
+      ssr4[u] += (wr[j + u] - mr) * (wr[j + u] - mr);
     }
   }
-  if (p >= 49) {
-    if ((p & 31) == 0) {
-      const double* w = s.c.window(p, 50);
-      s.sum50 = 0;
-      for (int j = 0; j < 50; ++j) s.sum50 += w[j];
-    }
-    f[kSma50Rel] = c / (s.sum50 / 50.0) - 1.0;
+  double ssc = (ssc4[0] + ssc4[1]) + (ssc4[2] + ssc4[3]);
+  double ssx = (ssx4[0] + ssx4[1]) + (ssx4[2] + ssx4[3]);
+  double ssr = (ssr4[0] + ssr4[1]) + (ssr4[2] + ssr4[3]);
+  // A window of equal values has exactly 0 sd.
+  if (s.run_c.run >= 20) ssc = 0;
+  if (s.run_x.run >= 20) ssx = 0;
+  if (s.run_r.run >= 20) ssr = 0;
+  const double sd = std::sqrt(ssc * (1.0 / 20.0));
+  f[kBbPctb] = sd == 0.0 ? 0.5 : (c - (mc - 2.0 * sd)) / (4.0 * sd);
+  f[kSma20Rel] = c / mc - 1.0;
+  const double sdx = std::sqrt(ssx * (1.0 / 19.0));
+  f[kVolumeZ] = sdx == 0.0 ? 0.0 : (x - mx) / sdx;
+  if (p >= 20) {
+    f[kVol20] = std::sqrt(ssr * (1.0 / 19.0));
+    f[kObvRel] = volume == 0.0 ? 0.0 : flow / volume;
   }
+}
 
-  // Recursive features (EMA, Wilder).
+// sma_50_rel for p >= 49: a sliding sum, refreshed by a plain forward sum every 32 bars.
+KOKKOS_INLINE_FUNCTION void sma50_feature(TickerState& s, int64_t p, double c, double* f) {
+  if ((p & 31) == 0) {
+    const double* w = s.c.window(p, 50);
+    s.sum50 = 0;
+    for (int j = 0; j < 50; ++j) s.sum50 += w[j];
+  }
+  f[kSma50Rel] = c / (s.sum50 / 50.0) - 1.0;
+}
+
+// Recursive features (EMA, Wilder): macd_12_26, macd_signal_9, rsi_14, atr_14_rel.
+KOKKOS_INLINE_FUNCTION void recursive_features(TickerState& s, int64_t p, double c, double h, double l, double* f) {
+  const double prev = p >= 1 ? s.c.at(p - 1) : kNaN;
   SegmentState& st = s.st;
   const bool fast = st.ema12.add(c);
   if (st.ema26.add(c) && fast) {
@@ -163,6 +172,15 @@ KOKKOS_INLINE_FUNCTION void bar_features(TickerState& s, int64_t p, double c, do
   const double hi = h > prev ? h : prev;
   const double lo = l < prev ? l : prev;
   if (st.atr14.add(hi - lo)) f[kAtrRel] = st.atr14.value / c;
+}
+
+// Features of the valid bar at segment position p with adjusted prices c, o, h, l and volume vol.
+KOKKOS_INLINE_FUNCTION void bar_features(TickerState& s, int64_t p, double c, double o, double h, double l, double vol,
+                                         double* f) {
+  push_series_and_lags(s, p, c, o, h, l, vol, f);
+  if (p >= 19) window20_features(s, p, c, f);
+  if (p >= 49) sma50_feature(s, p, c, f);
+  recursive_features(s, p, c, h, l, f);
 }
 
 template <typename Scalar>
