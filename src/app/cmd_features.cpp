@@ -8,6 +8,8 @@
 #include "features/export.hpp"
 #include "features/pipeline.hpp"
 #include "runtime/failure.hpp"
+#include "store/atomic_output.hpp"
+#include "store/file_util.hpp"
 
 namespace tickstream {
 namespace {
@@ -57,6 +59,7 @@ void add_features(CLI::App& app, CommandRunner& runner) {
       run_agreed(ctx.world(), [&] {
         TS_REQUIRE_INPUT(!a->config.empty(), "features: --config is required");
         config = load_config(a->config, a->overrides);
+        if (!a->report.empty()) require_output_path(a->report);
       });
       ctx.ensure_kokkos();
       const FeaturesReport rep = run_features(ctx.world(), config, a->force);
@@ -66,7 +69,10 @@ void add_features(CLI::App& app, CommandRunner& runner) {
                                         "write {:.2f}); {} valid rows, stats over {} training rows\n",
                                         rep.tickers, rep.bars, config.data.store, rep.total_s, rep.read_s,
                                         rep.compute_s, rep.write_s, rep.valid_rows, rep.train_rows));
-      if (ctx.is_root() && !a->report.empty()) std::ofstream(a->report) << rep.to_json().dump(2) << "\n";
+      if (!a->report.empty())
+        run_agreed(ctx.world(), [&] {
+          if (ctx.is_root()) write_file_atomically(a->report, rep.to_json().dump(2) + "\n");
+        });
       return 0;
     };
   });

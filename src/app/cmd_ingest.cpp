@@ -3,6 +3,9 @@
 #include <memory>
 
 #include "app/commands.hpp"
+#include "runtime/failure.hpp"
+#include "store/atomic_output.hpp"
+#include "store/file_util.hpp"
 #include "store/ingest.hpp"
 
 namespace tickstream {
@@ -37,9 +40,13 @@ void add_ingest(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--report", *report_path, "Write the ingest report (counts, timings) as JSON here");
   cmd->callback([&runner, opt, report_path] {
     runner = [opt, report_path](RankContext& ctx) {
+      if (!report_path->empty()) run_agreed(ctx.world(), [&] { require_output_path(*report_path); });
       const IngestReport rep = run_ingest(ctx.world(), *opt);
       print_root(ctx, summary(rep, opt->store));
-      if (ctx.is_root() && !report_path->empty()) std::ofstream(*report_path) << rep.to_json().dump(2) << "\n";
+      if (!report_path->empty())
+        run_agreed(ctx.world(), [&] {
+          if (ctx.is_root()) write_file_atomically(*report_path, rep.to_json().dump(2) + "\n");
+        });
       return 0;
     };
   });

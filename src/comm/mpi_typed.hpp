@@ -66,6 +66,13 @@ std::vector<T> allgatherv(MPI_Comm comm, const std::vector<T>& mine) {
   return out;
 }
 
+// Rank `root`'s value on every rank.
+template <typename T>
+T broadcast(MPI_Comm comm, T value, int root) {
+  TS_CHECK_MPI(MPI_Bcast(&value, 1, datatype<T>(), root, comm));
+  return value;
+}
+
 // Strings from every rank, flattened in rank order.
 std::vector<std::string> allgather_strings(MPI_Comm comm, const std::vector<std::string>& mine);
 

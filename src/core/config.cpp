@@ -58,12 +58,12 @@ std::string convert(const KeySpec& k, const toml::node& n, Value& v) {
   if (k.type == KeyType::Int || k.type == KeyType::IntOrAuto) {
     if (!n.is_integer()) return "expected " + describe(k);
     v.i = n.as_integer()->get();
-    return v.i < k.min || v.i > k.max ? fmt::format("{} is out of range: expected {}", v.i, describe(k)) : "";
+    return !(v.i >= k.min && v.i <= k.max) ? fmt::format("{} is out of range: expected {}", v.i, describe(k)) : "";
   }
   if (k.type == KeyType::Float) {
     if (!n.is_number()) return "expected " + describe(k);
     v.f = n.is_integer() ? static_cast<double>(n.as_integer()->get()) : n.as_floating_point()->get();
-    return v.f < k.min || v.f > k.max ? fmt::format("{} is out of range: expected {}", v.f, describe(k)) : "";
+    return !(v.f >= k.min && v.f <= k.max) ? fmt::format("{} is out of range: expected {}", v.f, describe(k)) : "";
   }
   if (!n.is_string()) return "expected " + describe(k);
   v.s = n.as_string()->get();

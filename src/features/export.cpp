@@ -4,13 +4,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 
 #include "core/error.hpp"
 #include "core/time.hpp"
 #include "store/atomic_output.hpp"
+#include "store/file_util.hpp"
 #include "store/store_reader.hpp"
 
 namespace tickstream {
@@ -27,6 +25,8 @@ Columns read_row(const StoreReader& r, const char* path, int64_t row) {
   Columns c;
   c.names = h5::get_attr_strings(ds.id(), "names");
   const auto dims = h5::dataset_dims(ds.id());
+  TS_REQUIRE_INPUT(dims.size() == 3 && dims[2] == c.names.size() && dims[1] == r.time().size(),
+                   "{}: {} has shape inconsistent with its names or the calendar", r.path(), path);
   c.values.resize(dims.at(1) * dims.at(2));
   h5::read_slab(r.file(), ds.id(), H5T_NATIVE_FLOAT, {static_cast<hsize_t>(row), 0, 0}, {1, dims[1], dims[2]},
                 c.values.data());
@@ -60,13 +60,7 @@ void export_ticker_csv(const std::string& store, const std::string& ticker, cons
     for (size_t j = 0; j < l.names.size(); ++j) append_cell(text, l.values[t * l.names.size() + j]);
     text += '\n';
   }
-  const std::string tmp = out + ".tmp";
-  {
-    std::ofstream file(tmp, std::ios::binary);
-    file.write(text.data(), static_cast<std::streamsize>(text.size()));
-    TS_REQUIRE_INPUT(file.good(), "{}: cannot write", tmp);
-  }
-  std::filesystem::rename(tmp, out);
+  write_file_atomically(out, text);
 }
 
 }  // namespace tickstream

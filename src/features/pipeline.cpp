@@ -62,7 +62,9 @@ std::string stored_key(const StoreReader& r) {
 RunningStats train_stats(MPI_Comm comm, const Config& c, const FeatureBlock& f, const std::vector<int64_t>& time,
                          int64_t rows, int64_t& train_rows) {
   const int64_t lo = c.data.train_start ? c.data.train_start : INT64_MIN;
-  const int64_t hi = c.data.train_end ? c.data.train_end : INT64_MAX;
+  // A date-only train_end (00:00 UTC) includes every bar of that day (intraday stores).
+  const int64_t end = c.data.train_end;
+  const int64_t hi = !end ? INT64_MAX : (end % 86400 == 0 ? end + 86399 : end);
   const auto first = std::lower_bound(time.begin(), time.end(), lo) - time.begin();
   const auto last = std::upper_bound(time.begin(), time.end(), hi) - time.begin();
   RunningStats local(kFeatureCount);
@@ -102,7 +104,11 @@ FeaturesReport run_features(MPI_Comm comm, const Config& c, bool force) {
   const double t0 = MPI_Wtime();
   FeaturesReport rep;
   std::unique_ptr<StoreReader> reader;
-  run_agreed(comm, [&] { reader = std::make_unique<StoreReader>(c.data.store, comm); });
+  run_agreed(comm, [&] {  // rank-local checks only: the collective open comes after agreement
+    TS_REQUIRE_INPUT(h5::is_hdf5_file(c.data.store),
+                     "{}: missing or not an HDF5 store ([data] store)", c.data.store);
+  });
+  reader = std::make_unique<StoreReader>(c.data.store, comm);
   rep.tickers = static_cast<int64_t>(reader->tickers().size());
   rep.bars = static_cast<int64_t>(reader->time().size());
   const auto owners = balanced_owners_grouped(std::vector<int64_t>(static_cast<size_t>(rep.tickers), 1),

@@ -22,8 +22,9 @@ LocalFailure describe(const std::exception_ptr& local) {
     return {e.exit_code(), e.what()};
   } catch (const std::exception& e) {
     return {kExitInternal, e.what()};
+  } catch (...) {
+    return {kExitInternal, "unknown error (not a std::exception)"};
   }
-  return {kExitInternal, "unknown error"};
 }
 
 }  // namespace
@@ -36,8 +37,7 @@ void agree_on_failure(MPI_Comm comm, const std::exception_ptr& local) {
   const int winner_key = mpi::allreduce<int32_t>(comm, mine.code ? n - me : 0, MPI_MAX);
   if (winner_key == 0) return;
   const int winner = n - winner_key;
-  int code = mine.code;
-  TS_CHECK_MPI(MPI_Bcast(&code, 1, MPI_INT, winner, comm));
+  const int code = mpi::broadcast(comm, mine.code, winner);
   const std::string message = mpi::broadcast_string(comm, mine.message, winner);
   throw AgreedFailure(n > 1 ? fmt::format("rank {}: {}", winner, message) : message, code, mine.message,
                       __FILE__, __LINE__);

@@ -9,6 +9,7 @@
 
 #include "comm/mpi_typed.hpp"
 #include "core/error.hpp"
+#include "runtime/failure.hpp"
 
 namespace tickstream {
 
@@ -37,14 +38,14 @@ AtomicOutput::~AtomicOutput() {
 }
 
 void AtomicOutput::commit() {
-  TS_CHECK_MPI(MPI_Barrier(comm_));
-  if (mpi::rank(comm_) == 0) {
+  TS_CHECK_MPI(MPI_Barrier(comm_));  // every rank has closed the file
+  run_agreed(comm_, [&] {
+    if (mpi::rank(comm_) != 0) return;
     std::error_code ec;
     std::filesystem::rename(temp_, final_, ec);
     TS_CHECK(!ec, "cannot rename {} to {}: {}", temp_, final_, ec.message());
-  }
+  });
   committed_ = true;
-  TS_CHECK_MPI(MPI_Barrier(comm_));
 }
 
 }  // namespace tickstream

@@ -104,6 +104,17 @@ Handle make_space(const std::vector<hsize_t>& dims) {
                 H5Sclose);
 }
 
+bool is_hdf5_file(const std::string& path) {
+  silence_error_printing();
+#if H5_VERSION_GE(1, 12, 0)
+  const htri_t ok = H5Fis_accessible(path.c_str(), H5P_DEFAULT);
+#else
+  const htri_t ok = H5Fis_hdf5(path.c_str());
+#endif
+  if (ok < 0) H5Eclear2(H5E_DEFAULT);
+  return ok > 0;
+}
+
 bool exists(hid_t loc, const std::string& path) {
   size_t pos = 0;
   while (true) {

@@ -66,6 +66,9 @@ class File {
 // A simple dataspace of the given dims.
 Handle make_space(const std::vector<hsize_t>& dims);
 
+// True when `path` is a readable HDF5 file (rank-local: no MPI-IO, no collective).
+bool is_hdf5_file(const std::string& path);
+
 bool exists(hid_t loc, const std::string& path);
 // Removes the link `name` (a group or dataset) when it exists; collective on parallel files.
 void remove_if_exists(hid_t loc, const std::string& name);
