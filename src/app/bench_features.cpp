@@ -26,12 +26,11 @@ namespace {
 
 double run_cold(const fs::path& dir, int ranks, const char* extra) {
   const std::string report = (dir / fmt::format("report_np{}.json", ranks)).string();
-  std::vector<std::string> argv{"mpirun", "--oversubscribe", "--bind-to", "none", "-np", std::to_string(ranks),
-                                self_executable(), "features", "--config", (dir / fmt::format("np{}.toml", ranks)).string(),
-                                "--report", report};
-  if (*extra) argv.emplace_back(extra);
-  ::sync();
-  const ProcessResult p = run_process(argv, 1800);
+  std::vector<std::string> args{"features", "--config", (dir / fmt::format("np{}.toml", ranks)).string(), "--report",
+                                report};
+  if (*extra) args.emplace_back(extra);
+  settle_page_cache();
+  const ProcessResult p = run_process(mpirun_self(ranks, args), 1800);
   TS_CHECK(p.exit_code == 0, "features at {} ranks failed (exit {})", ranks, p.exit_code);
   return read_json_file(report).at("total_s").get<double>();
 }

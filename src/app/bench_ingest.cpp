@@ -43,18 +43,12 @@ struct Run {
   int64_t rows = 0;
 };
 
-// Flushes dirty pages of earlier runs so their writeback does not steal a core from the next one
-// (a 1-rank run has a spare core for it here, a 2-rank run does not).
-void settle() { ::sync(); }
-
 Run run_ours(const fs::path& dir, int ranks) {
-  settle();
+  settle_page_cache();
   const std::string store = (dir / fmt::format("ingest_np{}.h5", ranks)).string();
   const std::string report = (dir / fmt::format("report_np{}.json", ranks)).string();
-  const ProcessResult p = run_process({"mpirun", "--oversubscribe", "--bind-to", "none", "-np", std::to_string(ranks),
-                                       self_executable(), "ingest", "--input", (dir / "csv").string(), "--store",
-                                       store, "--report", report},
-                                      1800);
+  const ProcessResult p = run_process(
+      mpirun_self(ranks, {"ingest", "--input", (dir / "csv").string(), "--store", store, "--report", report}), 1800);
   TS_CHECK(p.exit_code == 0, "ingest at {} ranks failed (exit {})", ranks, p.exit_code);
   if (auto diff = compare_stores((dir / "direct.h5").string(), store))
     TS_INTERNAL_ERROR("ingest at {} ranks differs from the synth store: {}", ranks, *diff);
@@ -64,7 +58,7 @@ Run run_ours(const fs::path& dir, int ranks) {
 }
 
 Run run_pandas(const fs::path& dir, const BenchIngestOptions& o) {
-  settle();
+  settle_page_cache();
   const ProcessResult p = run_process({o.python, o.script, (dir / "csv").string(), (dir / "pandas.h5").string()}, 3600);
   TS_CHECK(p.exit_code == 0, "pandas peer failed (exit {}); needs python3-pandas and python3-h5py", p.exit_code);
   const nlohmann::json r = nlohmann::json::parse(p.out);

@@ -86,4 +86,13 @@ ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s
 
 std::string self_executable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
+std::vector<std::string> mpirun_self(int ranks, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"mpirun", "--oversubscribe", "--bind-to", "none", "-np", std::to_string(ranks),
+                                self_executable()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+void settle_page_cache() { ::sync(); }
+
 }  // namespace tickstream

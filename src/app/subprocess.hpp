@@ -19,4 +19,11 @@ ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s
 // Absolute path of the running executable.
 std::string self_executable();
 
+// `mpirun --oversubscribe --bind-to none -np RANKS <this executable> ARGS...` (benchmarks).
+std::vector<std::string> mpirun_self(int ranks, const std::vector<std::string>& args);
+
+// Flushes dirty pages of earlier runs (sync(2)) so their writeback does not steal a core from the
+// next timed run: a 1-rank run has a spare core for it on a 2-core machine, a 2-rank run does not.
+void settle_page_cache();
+
 }  // namespace tickstream

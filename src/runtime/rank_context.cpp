@@ -31,10 +31,6 @@ RankContext::RankContext(int& argc, char**& argv, const RankContextOptions& opti
   gethostname(host, sizeof(host) - 1);
   host_ = host;
   setup_logging(options);
-  if (options.init_kokkos && !Kokkos::is_initialized()) {
-    Kokkos::initialize(argc, argv);
-    owns_kokkos_ = true;
-  }
 }
 
 RankContext::~RankContext() {

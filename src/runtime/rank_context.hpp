@@ -11,7 +11,6 @@ namespace tickstream {
 struct RankContextOptions {
   std::string log_dir;     // per-rank log files when non-empty
   bool verbose = false;    // debug level on every rank
-  bool init_kokkos = false;
 };
 
 class RankContext {

@@ -2,12 +2,9 @@
 #include "store/csv_writer.hpp"
 
 #include <charconv>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 
-#include "core/error.hpp"
 #include "core/time.hpp"
+#include "store/file_util.hpp"
 
 namespace tickstream {
 namespace {
@@ -35,15 +32,7 @@ void write_ticker_csv(const std::string& path, const RawBlock& b, int64_t row,
     append_number(text, b.volume[i]);
     text += '\n';
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    TS_REQUIRE_INPUT(out.good(), "{}: cannot write (disk full or not writable?)", tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  TS_CHECK(!ec, "cannot rename {} to {}: {}", tmp, path, ec.message());
+  write_file_atomically(path, text);
 }
 
 }  // namespace tickstream

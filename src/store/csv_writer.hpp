@@ -9,7 +9,7 @@
 
 namespace tickstream {
 
-// Date,Open,High,Low,Close[,Adj Close],Volume; valid bars only; temp name + rename.
+// Date,Open,High,Low,Close[,Adj Close],Volume; valid bars only; written atomically.
 void write_ticker_csv(const std::string& path, const RawBlock& block, int64_t row,
                       const std::vector<int64_t>& time);
 

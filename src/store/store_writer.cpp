@@ -46,16 +46,18 @@ void StoreWriter::write_raw(const RawBlock& b) {
            "raw block has {} bars, store has {}", b.bars, layout_.time.size());
   TS_CHECK(b.has_adj_close == layout_.has_adj_close || b.rows == 0,
            "raw block adj_close presence differs from the store layout");
-  const auto begin = static_cast<hsize_t>(b.row_begin);
-  const auto rows = static_cast<hsize_t>(b.rows);
   const std::vector<const std::vector<double>*> prices{&b.open, &b.high, &b.low, &b.close, &b.volume,
                                                        &b.adj_close};
-  size_t field = 0;
-  for (size_t i = 0; i < prices.size(); ++i) {
-    if (i == 5 && !layout_.has_adj_close) break;
-    h5::write_rows(file_, fields_[field++].id(), H5T_NATIVE_DOUBLE, begin, rows, prices[i]->data());
-  }
-  h5::write_rows(file_, fields_[field].id(), H5T_NATIVE_UINT8, begin, rows, b.valid.data());
+  for (int f = 0; f < price_fields(); ++f)
+    write_dataset(static_cast<size_t>(f), H5T_NATIVE_DOUBLE, b.row_begin, b.rows, prices[static_cast<size_t>(f)]->data());
+  write_dataset(fields_.size() - 1, H5T_NATIVE_UINT8, b.row_begin, b.rows, b.valid.data());
+}
+
+int StoreWriter::price_fields() const { return layout_.has_adj_close ? 6 : 5; }
+
+void StoreWriter::write_dataset(size_t index, hid_t mem_type, int64_t row_begin, int64_t rows, const void* data) {
+  h5::write_rows(file_, fields_[index].id(), mem_type, static_cast<hsize_t>(row_begin), static_cast<hsize_t>(rows),
+                 data);
 }
 
 void StoreWriter::write_raw_fields(int64_t row_begin, int64_t rows, const RawFieldFiller& fill,
@@ -63,16 +65,13 @@ void StoreWriter::write_raw_fields(int64_t row_begin, int64_t rows, const RawFie
   const auto bars = static_cast<int64_t>(layout_.time.size());
   TS_CHECK(static_cast<int64_t>(valid.size()) == rows * bars, "valid has {} values, expected {}", valid.size(),
            rows * bars);
-  const int fields = layout_.has_adj_close ? 6 : 5;
   std::vector<double> buffer;
-  for (int f = 0; f < fields; ++f) {
+  for (int f = 0; f < price_fields(); ++f) {
     buffer.assign(static_cast<size_t>(rows * bars), std::numeric_limits<double>::quiet_NaN());
     fill(static_cast<RawField>(f), buffer);
-    h5::write_rows(file_, fields_[static_cast<size_t>(f)].id(), H5T_NATIVE_DOUBLE, static_cast<hsize_t>(row_begin),
-                   static_cast<hsize_t>(rows), buffer.data());
+    write_dataset(static_cast<size_t>(f), H5T_NATIVE_DOUBLE, row_begin, rows, buffer.data());
   }
-  h5::write_rows(file_, fields_.back().id(), H5T_NATIVE_UINT8, static_cast<hsize_t>(row_begin),
-                 static_cast<hsize_t>(rows), valid.data());
+  write_dataset(fields_.size() - 1, H5T_NATIVE_UINT8, row_begin, rows, valid.data());
 }
 
 void StoreWriter::close() {

@@ -47,6 +47,9 @@ class StoreWriter {
  private:
   void write_meta(bool writer);
   void create_raw();
+  int price_fields() const;  // open, high, low, close, volume[, adj_close]
+  // Collective write of rows into fields_[index].
+  void write_dataset(size_t index, hid_t mem_type, int64_t row_begin, int64_t rows, const void* data);
   StoreLayout layout_;
   h5::File file_;
   h5::Handle raw_;
