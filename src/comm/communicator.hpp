@@ -97,7 +97,7 @@ std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm comm, CommOptions o
 
 // NCCL backend (CUDA builds): rank 0 makes the unique id, MPI_Bcast over `comm`, ncclCommInitRank
 // on `device`; operations run on the communicator's own stream, ordered by events.
-// Throws InternalError in builds without CUDA.
+// Throws InputError in builds without CUDA (no NCCL).
 std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm comm, int device, CommOptions options);
 
 // Single-rank backend for tests: collectives are the identity (sum/avg/max/min over one rank).

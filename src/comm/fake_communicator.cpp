@@ -1,1 +1,90 @@
-// placeholder (being written)
+// Fake single-rank communicator for tests: identity collectives, injected failures and hangs.
+#include <cstring>
+
+#include "comm/comm_internal.hpp"
+#include "comm/communicator.hpp"
+#include "core/error.hpp"
+
+namespace tickstream::comm {
+namespace {
+
+using detail::OpInfo;
+using detail::OpKind;
+
+class FakeCommunicator;
+
+// A fake operation: complete at once, or (the hang_at operation) never.
+class FakeWork final : public Work {
+ public:
+  FakeWork(FakeCommunicator& comm, const OpInfo& info, bool hangs)
+      : comm_(comm), info_(info), hangs_(hangs) {}
+  bool test() override { return !hangs_; }
+  void wait() override;
+
+ private:
+  FakeCommunicator& comm_;
+  OpInfo info_;
+  bool hangs_;
+};
+
+class FakeCommunicator final : public Communicator {
+ public:
+  FakeCommunicator(CommOptions options, FakeOptions fake)
+      : options_(std::move(options)), fake_(std::move(fake)) {}
+
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  const char* backend() const override { return "fake"; }
+  Memory memory() const override { return Memory::host; }
+
+  std::unique_ptr<Work> allreduce_async(Buffer buffer, ReduceOp op) override {
+    detail::check_allreduce(buffer, op, Memory::host);
+    return start(OpKind::allreduce, buffer, op, -1);  // one rank: every reduction is the identity
+  }
+  std::unique_ptr<Work> broadcast_async(Buffer buffer, int root) override {
+    detail::check_broadcast(buffer, root, 1, Memory::host);
+    return start(OpKind::broadcast, buffer, ReduceOp::sum, root);
+  }
+  std::unique_ptr<Work> allgather_async(Buffer send, Buffer recv) override {
+    detail::check_allgather(send, recv, 1, Memory::host);
+    auto work = start(OpKind::allgather, send, ReduceOp::sum, -1);
+    if (send.data != recv.data && send.count > 0) std::memmove(recv.data, send.data, send.bytes());
+    return work;
+  }
+  void barrier() override {
+    start(OpKind::barrier, detail::no_buffer(), ReduceOp::sum, -1)->wait();
+  }
+  [[noreturn]] void abort(const std::string& message, int exit_code) override {
+    detail::abort_job(options_, abort_printed_, message, exit_code);
+  }
+
+  std::chrono::milliseconds timeout() const { return options_.timeout; }
+
+ private:
+  std::unique_ptr<Work> start(OpKind kind, const Buffer& buffer, ReduceOp op, int root) {
+    const OpInfo info = detail::make_op(operations_++, kind, buffer, op, root);
+    if (info.seq == fake_.fail_at) abort(fake_.fail_message, kExitInternal);
+    return std::make_unique<FakeWork>(*this, info, info.seq == fake_.hang_at);
+  }
+
+  CommOptions options_;
+  FakeOptions fake_;
+  int64_t operations_ = 0;
+  bool abort_printed_ = false;
+};
+
+void FakeWork::wait() {
+  if (!hangs_) return;
+  detail::poll_until([this] { return test(); }, [] {}, comm_.timeout());
+  comm_.abort(fmt::format("{} did not complete within {}: it timed out on rank 0 (the only rank)",
+                          detail::describe(info_), detail::seconds_text(comm_.timeout())),
+              kExitInternal);
+}
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_fake_communicator(CommOptions options, FakeOptions fake) {
+  return std::make_unique<FakeCommunicator>(std::move(options), std::move(fake));
+}
+
+}  // namespace tickstream::comm
