@@ -33,6 +33,10 @@ class SequenceModelImpl : public torch::nn::Module {
 std::shared_ptr<SequenceModelImpl> make_model(const Config::Model& config, int64_t n_features,
                                               uint64_t seed);
 
+// Checks that x is a [B, T, n_features] batch of windows with 1 <= T <= seq_len (shorter windows
+// are allowed); InputError naming [model] seq_len otherwise. Every model's forward calls it.
+void check_window_shape(const torch::Tensor& x, int64_t n_features, int64_t seq_len);
+
 // Multiply-accumulate FLOPs of one forward pass for one window (2 per MAC), for FLOP/s reports.
 double forward_flops_per_sample(const Config::Model& config, int64_t n_features);
 
