@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   add_ingest(app, runner);
   add_inspect(app, runner);
   add_features(app, runner);
+  add_train(app, runner);
   add_bench(app, runner);
   add_version(app, runner);
   try {

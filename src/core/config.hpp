@@ -31,6 +31,10 @@ struct Config {
     double weight_decay = 0.01, clip = 1.0;
     int64_t seed = 1234, eval_every = 200;
     std::string checkpoint_dir = "runs/ckpt", metrics = "runs/metrics.jsonl";
+    int64_t checkpoint_every = 0;  // steps between checkpoints; 0 = at each evaluation
+    int64_t keep_checkpoints = 3;  // newest K complete checkpoints kept
+    int64_t patience = 10;         // evaluations without a better val_loss before stopping; 0 = off
+    double label_weight = 0.5;     // loss = (1-w) * MSE(return, z-scored) + w * BCE(direction)
   } train;
   struct Loader {
     int64_t chunk_bars = 1024, chunk_tickers = 256, prefetch = 2, cache_mb = 0;
@@ -40,6 +44,7 @@ struct Config {
     std::string backend = "auto";  // "auto" | "nccl" | "mpi"
     double bucket_mb = 25;
     int64_t timeout_s = 300;
+    int64_t check_every = 500;  // steps between cross-rank parameter checksum checks; 0 = off
   } dist;
   struct Predict {
     int64_t batch_size = 0;  // 0 = "auto"

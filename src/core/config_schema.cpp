@@ -77,6 +77,10 @@ void add_train(std::vector<KeySpec>& s) {
   s.push_back(ranged("train", "eval_every", K::Int, &C::train, &C::Train::eval_every, 1, kMaxInt));
   s.push_back(bind("train", "checkpoint_dir", K::String, &C::train, &C::Train::checkpoint_dir));
   s.push_back(bind("train", "metrics", K::String, &C::train, &C::Train::metrics));
+  s.push_back(ranged("train", "checkpoint_every", K::Int, &C::train, &C::Train::checkpoint_every, 0, kMaxInt));
+  s.push_back(ranged("train", "keep_checkpoints", K::Int, &C::train, &C::Train::keep_checkpoints, 1, 1000));
+  s.push_back(ranged("train", "patience", K::Int, &C::train, &C::Train::patience, 0, kMaxInt));
+  s.push_back(ranged("train", "label_weight", K::Float, &C::train, &C::Train::label_weight, 0, 1));
 }
 
 void add_runtime(std::vector<KeySpec>& s) {
@@ -88,6 +92,7 @@ void add_runtime(std::vector<KeySpec>& s) {
   s.push_back(choice("dist", "backend", &C::dist, &C::Dist::backend, {"auto", "nccl", "mpi"}));
   s.push_back(ranged("dist", "bucket_mb", K::Float, &C::dist, &C::Dist::bucket_mb, 0.001, 4096));
   s.push_back(ranged("dist", "timeout_s", K::Int, &C::dist, &C::Dist::timeout_s, 1, 86400 * 7));
+  s.push_back(ranged("dist", "check_every", K::Int, &C::dist, &C::Dist::check_every, 0, kMaxInt));
   s.push_back(ranged("predict", "batch_size", K::IntOrAuto, &C::predict, &C::Predict::batch_size, 1, 1 << 24));
   s.push_back(ranged("predict", "min_confidence", K::Float, &C::predict, &C::Predict::min_confidence, 0, 1));
 }

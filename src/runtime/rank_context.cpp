@@ -46,6 +46,11 @@ void RankContext::ensure_kokkos() {
   owns_kokkos_ = true;
 }
 
+const Placement& RankContext::placement() {
+  if (!placement_) placement_ = choose_placement(placement_input(local_rank_, local_size_));
+  return *placement_;
+}
+
 void RankContext::setup_logging(const RankContextOptions& options) {
   configure_logging({rank_, size_, options.log_dir, options.verbose});
 }

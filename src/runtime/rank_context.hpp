@@ -4,7 +4,10 @@
 #include <mpi.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "runtime/placement.hpp"
 
 namespace tickstream {
 
@@ -29,6 +32,9 @@ class RankContext {
   bool is_root() const { return rank_ == 0; }
   // Initializes Kokkos for this rank if it is not yet (finalized in the destructor).
   void ensure_kokkos();
+  // Device and thread count of this rank (runtime/placement.hpp), decided on first use (querying
+  // CUDA costs start-up time that subcommands without a device should not pay).
+  const Placement& placement();
 
  private:
   void setup_logging(const RankContextOptions& options);
@@ -36,6 +42,7 @@ class RankContext {
   std::string host_;
   bool owns_mpi_ = false;
   bool owns_kokkos_ = false;
+  std::optional<Placement> placement_;
 };
 
 }  // namespace tickstream

@@ -1,1 +1,249 @@
-// placeholder (being written)
+// Training loop: data position, evaluation, early stopping, checkpoints, signals, resume.
+#include "train/trainer.hpp"
+
+#include <chrono>
+#include <limits>
+#include <optional>
+
+#include "comm/mpi_typed.hpp"
+#include "core/error.hpp"
+#include <spdlog/spdlog.h>
+#include "runtime/signals.hpp"
+#include "store/synth_rng.hpp"
+#include "train/checkpoint.hpp"
+#include "train/grad_sync.hpp"
+#include "train/metrics_log.hpp"
+#include "train/schedule.hpp"
+#include "train/train_step.hpp"
+
+namespace tickstream {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr uint64_t kDropoutPurpose = 0xd409;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+int64_t total_steps(const Config& c, int64_t steps_per_epoch) {
+  const int64_t all = c.train.epochs * steps_per_epoch;
+  return c.train.max_steps > 0 ? std::min(all, c.train.max_steps) : all;
+}
+
+}  // namespace
+
+struct TrainerState {
+  const Config& config;
+  comm::Communicator& comm;
+  MPI_Comm control;
+  BatchSource& source;
+  TrainOptions options;
+  std::shared_ptr<SequenceModelImpl> model;
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::unique_ptr<GradSync> sync;
+  LrSchedule schedule;
+  CheckpointState ckpt;  // position, early stopping, identity; kept current
+  std::optional<MetricsLog> log;
+  TrainReport report;
+  int64_t run_start = 0;  // step this process started at
+  double loss_sum = 0;   // since the last progress line
+  int64_t loss_count = 0;
+
+  TrainerState(const Config& c, comm::Communicator& cm, MPI_Comm ctl, BatchSource& src, TrainOptions o)
+      : config(c), comm(cm), control(ctl), source(src), options(o) {}
+  bool root() const { return comm.rank() == 0; }
+  StepInputs inputs(double lr) const {
+    return StepInputs{lr, config.train.clip, ckpt.label_scale, config.train.label_weight, options.device};
+  }
+};
+
+namespace {
+
+// Continues from the newest complete checkpoint; says what changed when the plan differs.
+void restore(TrainerState& s) {
+  const auto path = resolve_checkpoint(s.config.train.checkpoint_dir);
+  TS_REQUIRE_INPUT(path.has_value(), "--resume: no complete checkpoint in [train] checkpoint_dir = {}",
+                   s.config.train.checkpoint_dir);
+  const CheckpointState old = load_checkpoint(*path, *s.model, s.optimizer.get(), /*restore_rng=*/true);
+  TS_REQUIRE_INPUT(old.n_features == s.ckpt.n_features, "{}: trained on {} features, the store has {}",
+                   *path, old.n_features, s.ckpt.n_features);
+  s.ckpt.step = old.step;
+  s.ckpt.epoch = old.epoch;
+  s.ckpt.step_in_epoch = old.step_in_epoch;
+  s.ckpt.best_val_loss = old.best_val_loss;
+  s.ckpt.bad_evals = old.bad_evals;
+  s.ckpt.wall_s = old.wall_s;
+  if (old.world_size != s.comm.size() || old.steps_per_epoch != s.ckpt.steps_per_epoch) {
+    s.ckpt.step_in_epoch = old.step_in_epoch * s.ckpt.steps_per_epoch / std::max<int64_t>(1, old.steps_per_epoch);
+    if (s.root())
+      spdlog::warn("resume: checkpoint written by {} ranks with {} steps per epoch; now {} ranks with {}: "
+                "epoch {} continues at step {} of {} (same fraction of the epoch), optimizer step {}",
+                old.world_size, old.steps_per_epoch, s.comm.size(), s.ckpt.steps_per_epoch, old.epoch,
+                s.ckpt.step_in_epoch, s.ckpt.steps_per_epoch, old.step);
+  }
+  if (s.root()) spdlog::info("resume: {} (step {}, epoch {}, batch {})", *path, old.step, old.epoch, old.step_in_epoch);
+}
+
+std::string write_checkpoint(TrainerState& s) {
+  if (!s.options.checkpoints || !s.root()) return "";
+  s.ckpt.model_id = fmt::format("{}-{}-s{}", s.config.model.kind, s.config.hash().substr(0, 8), s.ckpt.step);
+  return save_checkpoint(s.config.train.checkpoint_dir, *s.model, *s.optimizer, s.ckpt,
+                         s.config.train.keep_checkpoints);
+}
+
+// Evaluates, logs one metrics record, updates early stopping. True when training should stop.
+bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double wall_s) {
+  const EvalResult e = evaluate(*s.model, s.source, s.control, s.inputs(lr));
+  s.report.val_loss = e.val_loss;
+  s.report.val = e.metrics;
+  s.report.evaluated = true;
+  if (e.val_loss < s.ckpt.best_val_loss) s.ckpt.best_val_loss = e.val_loss, s.ckpt.bad_evals = 0;
+  else ++s.ckpt.bad_evals;
+  const double loss = s.loss_count ? s.loss_sum / static_cast<double>(s.loss_count) : 0.0;
+  if (s.log) {
+    const ProgressRecord p{s.ckpt.step, s.schedule.total_steps, s.ckpt.epoch, loss, lr, samples_per_s, wall_s,
+                           s.run_start};
+    s.log->write(metrics_record(p, e.metrics, e.val_loss));
+    spdlog::info("eval step {}: val_loss {:.5f}  IC {:.4f}  rank IC {:.4f}  ICIR {:.3f}  dir acc {:.4f}", s.ckpt.step,
+              e.val_loss, e.metrics.ic, e.metrics.rank_ic, e.metrics.icir, e.metrics.dir_acc);
+  }
+  return s.config.train.patience > 0 && s.ckpt.bad_evals >= s.config.train.patience;
+}
+
+// Every rank learns whether any rank received SIGTERM/SIGUSR1 (one tiny allreduce per step).
+int agreed_signal(const TrainerState& s, const StopSignalGuard& signals) {
+  return mpi::allreduce<int32_t>(s.control, signals.received(), MPI_MAX);
+}
+
+void progress_line(TrainerState& s, double lr, double samples_per_s, double wall_s) {
+  if (!s.log || s.loss_count == 0) return;
+  const ProgressRecord p{s.ckpt.step, s.schedule.total_steps, s.ckpt.epoch,
+                         s.loss_sum / static_cast<double>(s.loss_count), lr, samples_per_s, wall_s,
+                         s.run_start};
+  spdlog::info("{}", format_progress(p));
+}
+
+}  // namespace
+
+Trainer::Trainer(const Config& config, comm::Communicator& comm, MPI_Comm control, BatchSource& source,
+                 TrainOptions options)
+    : s_(std::make_unique<TrainerState>(config, comm, control, source, options)) {
+  TrainerState& s = *s_;
+  s.model = make_model(config.model, source.features(), static_cast<uint64_t>(config.train.seed));
+  s.model->to(options.device);
+  s.optimizer = make_optimizer(*s.model, config);
+  s.sync = std::make_unique<GradSync>(comm, control, s.model->parameters(),
+                                      static_cast<int64_t>(config.dist.bucket_mb * 1024 * 1024));
+  s.schedule = LrSchedule{config.train.lr, config.train.warmup_steps, total_steps(config, source.steps_per_epoch())};
+  s.ckpt.steps_per_epoch = source.steps_per_epoch();
+  s.ckpt.world_size = comm.size();
+  s.ckpt.label_scale = source.label_scale();
+  s.ckpt.n_features = source.features();
+  s.ckpt.config = config.to_json();
+  s.ckpt.best_val_loss = std::numeric_limits<double>::infinity();
+  const Normalization norm = source.normalization();
+  s.ckpt.feature_names = norm.feature_names;
+  s.ckpt.feature_mean = norm.mean;
+  s.ckpt.feature_std = norm.std;
+  s.ckpt.features_hash = norm.features_hash;
+  if (options.resume) restore(s);
+  s.sync->broadcast_parameters();
+  if (options.metrics_log && s.root()) s.log.emplace(config.train.metrics, /*append=*/options.resume);
+}
+
+Trainer::~Trainer() = default;
+
+SequenceModelImpl& Trainer::model() { return *s_->model; }
+
+namespace {
+
+// Why the loop stops before the next step ("" = go on).
+std::string stop_reason(TrainerState& s, const StopSignalGuard& signals, int64_t run_start) {
+  if (s.ckpt.epoch >= s.config.train.epochs) return "finished";
+  if (s.ckpt.step >= s.schedule.total_steps) return "max_steps";
+  if (const int sig = agreed_signal(s, signals)) return fmt::format("signal {}", sig);
+  if (s.options.stop_after > 0 && s.ckpt.step - run_start >= s.options.stop_after) return "stop_after";
+  return "";
+}
+
+// One optimizer step at the current data position; advances the position.
+void one_step(TrainerState& s, double lr) {
+  // Dropout draws from a stream keyed by (seed, step, rank): a resumed run continues exactly.
+  const uint64_t key = synth_stream_key(static_cast<uint64_t>(s.config.train.seed),
+                                        static_cast<uint64_t>(s.ckpt.step) << 16 | static_cast<uint64_t>(s.comm.rank()),
+                                        kDropoutPurpose);
+  torch::manual_seed(key >> 1);
+  const Batch batch = s.source.train_batch(s.ckpt.epoch, s.ckpt.step_in_epoch);
+  s.loss_sum += train_step(*s.model, *s.optimizer, *s.sync, batch, s.inputs(lr));
+  ++s.loss_count, ++s.ckpt.step;
+  if (++s.ckpt.step_in_epoch == s.ckpt.steps_per_epoch) s.ckpt.step_in_epoch = 0, ++s.ckpt.epoch;
+}
+
+// Throughput over the steps since the last evaluation.
+struct RateWindow {
+  Clock::time_point t0 = Clock::now();
+  int64_t steps = 0;
+  double per_s(int64_t samples_per_step) const {
+    return static_cast<double>(steps * samples_per_step) / std::max(1e-9, seconds_since(t0));
+  }
+};
+
+// Checks, progress, evaluation and checkpoints after a step. True when early stopping triggers.
+bool after_step(TrainerState& s, double lr, RateWindow& rate, double wall) {
+  const int64_t step = s.ckpt.step;
+  const double sps = rate.per_s(s.config.train.batch_size * s.comm.size());
+  if (s.config.dist.check_every > 0 && step % s.config.dist.check_every == 0) s.sync->check_parameters(step);
+  const bool eval_now = s.options.evaluate && step % s.config.train.eval_every == 0;
+  if (eval_now || step % 50 == 0) progress_line(s, lr, sps, wall);
+  bool stop = false;
+  if (eval_now) {
+    stop = evaluate_and_log(s, lr, sps, s.ckpt.wall_s + wall);
+    s.loss_sum = 0, s.loss_count = 0, rate = RateWindow{};
+    if (s.config.train.checkpoint_every == 0) s.report.checkpoint = write_checkpoint(s);
+  }
+  if (s.config.train.checkpoint_every > 0 && step % s.config.train.checkpoint_every == 0)
+    s.report.checkpoint = write_checkpoint(s);
+  return stop;
+}
+
+void finish(TrainerState& s, int64_t run_start, double wall, double step_time) {
+  s.report.step = s.ckpt.step;
+  s.report.steps_this_run = s.ckpt.step - run_start;
+  s.report.wall_s = wall;
+  s.report.step_s = step_time;
+  s.report.comm_wait_s = s.sync->stats().wait_s;
+  const auto samples = static_cast<double>(s.report.steps_this_run * s.config.train.batch_size * s.comm.size());
+  s.report.samples_per_s = step_time > 0 ? samples / step_time : 0;
+  s.ckpt.wall_s += wall;
+  const bool done = s.report.stop_reason == "finished" || s.report.stop_reason == "max_steps";
+  if (done && s.options.evaluate && s.loss_count > 0)
+    evaluate_and_log(s, s.schedule.at(s.ckpt.step), s.report.samples_per_s, s.ckpt.wall_s);
+  s.report.checkpoint = write_checkpoint(s);
+}
+
+}  // namespace
+
+TrainReport Trainer::run() {
+  TrainerState& s = *s_;
+  const StopSignalGuard signals;
+  const auto t0 = Clock::now();
+  const int64_t run_start = s.run_start = s.ckpt.step;
+  double step_time = 0;
+  RateWindow rate;
+  for (;;) {
+    s.report.stop_reason = stop_reason(s, signals, run_start);
+    if (!s.report.stop_reason.empty()) break;
+    const double lr = s.schedule.at(s.ckpt.step);
+    const auto ts = Clock::now();
+    one_step(s, lr);
+    step_time += seconds_since(ts);
+    ++rate.steps;
+    if (after_step(s, lr, rate, seconds_since(t0))) {
+      s.report.stop_reason = "early_stopping";
+      break;
+    }
+  }
+  finish(s, run_start, seconds_since(t0), step_time);
+  return s.report;
+}
+
+}  // namespace tickstream

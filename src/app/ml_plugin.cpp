@@ -1,0 +1,28 @@
+// dlopen of the ML library and the call of its one entry point.
+#include "app/ml_plugin.hpp"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "app/subprocess.hpp"
+#include "core/error.hpp"
+#include "train/ml_entry.hpp"
+
+namespace tickstream {
+
+int run_ml_command(RankContext& ctx, const std::string& command, const nlohmann::json& args) {
+  const char* env = std::getenv("TICKSTREAM_ML_LIBRARY");
+  const std::string path = env != nullptr && *env != '\0'
+                               ? std::string(env)
+                               : (std::filesystem::path(self_executable()).parent_path() / "libtickstream_ml.so").string();
+  // Kept loaded until exit: libtorch does not support being unloaded.
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (handle == nullptr) TS_INTERNAL_ERROR("cannot load the ML library {}: {}", path, dlerror());
+  auto* entry = reinterpret_cast<MlEntryFn>(dlsym(handle, kMlEntrySymbol));
+  if (entry == nullptr) TS_INTERNAL_ERROR("{}: no symbol {}: {}", path, kMlEntrySymbol, dlerror());
+  return entry(ctx, command, args);
+}
+
+}  // namespace tickstream

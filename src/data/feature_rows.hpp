@@ -1,0 +1,49 @@
+// Reads what training and prediction need from a store: feature/label metadata, statistics, rows.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/store_reader.hpp"
+
+namespace tickstream {
+
+// /meta, the names and attributes of /features and /labels, and /stats.
+struct FeatureStoreInfo {
+  std::string path;
+  std::vector<std::string> tickers;
+  std::vector<int64_t> time;
+  std::vector<std::string> feature_names, label_names;
+  int64_t horizon = 0;
+  std::vector<double> mean, std;  // /stats, one per feature
+  std::string features_hash;      // /features/values config_hash
+  int64_t tickers_count() const { return static_cast<int64_t>(tickers.size()); }
+  int64_t bars() const { return static_cast<int64_t>(time.size()); }
+  int64_t features() const { return static_cast<int64_t>(feature_names.size()); }
+};
+
+// InputError naming the store when /features, /labels or /stats is missing ("run `tickstream
+// features` first") or inconsistent.
+FeatureStoreInfo read_feature_info(const StoreReader& store);
+
+// The validity masks of every ticker: /features/valid and /labels/valid [N, T].
+struct ValidityMasks {
+  int64_t tickers = 0, bars = 0;
+  std::vector<uint8_t> features, labels;
+};
+ValidityMasks read_validity(const StoreReader& store);
+
+// Rows [row_begin, row_begin + rows) of /features/values, /labels/values and the masks.
+struct FeatureRows {
+  int64_t row_begin = 0, rows = 0, bars = 0, features = 0, labels = 0;
+  std::vector<float> values;         // [rows, bars, features]
+  std::vector<uint8_t> valid;        // [rows, bars]
+  std::vector<float> label_values;   // [rows, bars, labels]
+  std::vector<uint8_t> label_valid;  // [rows, bars]
+};
+
+// One hyperslab read per dataset (rank-local: open the store serially on each rank).
+FeatureRows read_feature_rows(const StoreReader& store, int64_t row_begin, int64_t rows);
+
+}  // namespace tickstream

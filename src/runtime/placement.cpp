@@ -1,0 +1,67 @@
+// Rank placement: local rank -> device, cores / ranks-per-node -> threads (DESIGN.md section 6.1).
+#include "runtime/placement.hpp"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "device_info.hpp"
+
+namespace tickstream {
+namespace {
+
+int parse_count(const std::string& text, const char* name, int min_value) {
+  char* end = nullptr;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  TS_REQUIRE_INPUT(!text.empty() && end != nullptr && *end == '\0' && v >= min_value && v <= 1 << 20,
+                   "{}: expected an integer >= {} (got '{}')", name, min_value, text);
+  return static_cast<int>(v);
+}
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+int affinity_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+Placement choose_placement(const PlacementInput& in) {
+  Placement p;
+  p.local_rank = in.slurm_localid.empty() ? in.local_rank
+                                          : parse_count(in.slurm_localid, "SLURM_LOCALID", 0);
+  if (in.visible_gpus > 0) p.device = p.local_rank % in.visible_gpus;
+  const int share = std::max(1, in.cores / std::max(1, in.local_size));
+  p.cpu_threads = in.threads_env.empty() ? share : parse_count(in.threads_env, "TICKSTREAM_THREADS", 1);
+  p.summary = p.device >= 0
+                  ? fmt::format("local rank {}: cuda:{} ({} visible), {} CPU threads", p.local_rank,
+                                p.device, in.visible_gpus, p.cpu_threads)
+                  : fmt::format("local rank {}: CPU, {} threads ({} cores / {} ranks on this node)",
+                                p.local_rank, p.cpu_threads, in.cores, in.local_size);
+  return p;
+}
+
+PlacementInput placement_input(int local_rank, int local_size) {
+  PlacementInput in;
+  in.local_rank = local_rank;
+  in.local_size = local_size;
+  in.cores = affinity_cores();
+  const std::string gpus = env_or_empty("TICKSTREAM_GPUS");
+  in.visible_gpus = gpus.empty() ? query_device_info().cuda_devices : parse_count(gpus, "TICKSTREAM_GPUS", 0);
+  in.slurm_localid = env_or_empty("SLURM_LOCALID");
+  in.threads_env = env_or_empty("TICKSTREAM_THREADS");
+  return in;
+}
+
+}  // namespace tickstream

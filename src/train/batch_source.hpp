@@ -1,0 +1,55 @@
+// Batch sources for training and evaluation: the interface the trainer pulls from, and the
+// in-memory source (the rank's ticker shard read once from the store).
+#pragma once
+
+#include <mpi.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace tickstream {
+
+struct Batch {
+  torch::Tensor x;             // [B, seq_len, F] float32, normalized with the store's /stats
+  torch::Tensor y_return;      // [B] float32 forward log return (label 0)
+  torch::Tensor y_up;          // [B] float32 1 when the forward return is > 0 (label 1)
+  std::vector<int32_t> dates;  // [B] end bar index of each window (cross-sectional metrics)
+  int64_t size() const { return x.defined() ? x.size(0) : 0; }
+};
+
+// How the inputs were normalized (stored in checkpoints, used again by predict).
+struct Normalization {
+  std::vector<std::string> feature_names;
+  std::vector<double> mean, std;
+  std::string features_hash;  // /features/values config_hash
+};
+
+// What the trainer needs from a data source. Batches are pure functions of (seed, rank, epoch,
+// step), so a resumed run continues with exactly the batch it would have drawn next.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual int64_t features() const = 0;
+  virtual int64_t steps_per_epoch() const = 0;  // the same on every rank (agreed up front)
+  virtual int64_t train_samples() const = 0;    // this rank's training windows
+  virtual Batch train_batch(int64_t epoch, int64_t step) = 0;
+  virtual int64_t validation_batches() const = 0;  // this rank's, in a fixed order
+  virtual Batch validation_batch(int64_t index) = 0;
+  // Standard deviation of the training labels over all ranks: the return head predicts
+  // label / label_scale.
+  virtual double label_scale() const = 0;
+  virtual std::string describe() const = 0;
+  virtual Normalization normalization() const { return {}; }
+};
+
+// The rank's ticker shard (tickers balanced by training-window count), read once with one
+// hyperslab per dataset. Collective over `comm` (shard plan, label scale, steps per epoch).
+// InputError when the store has no features or a rank gets no training windows.
+std::unique_ptr<BatchSource> make_in_memory_source(MPI_Comm comm, const Config& config);
+
+}  // namespace tickstream

@@ -1,0 +1,20 @@
+// ML library entry: dispatches the subcommands that need libtorch.
+#include "train/ml_entry.hpp"
+
+#include "core/error.hpp"
+#include "train/train_command.hpp"
+
+namespace tickstream {
+
+int run_ml_entry(RankContext& ctx, const std::string& command, const nlohmann::json& args) {
+  if (command == "train") return train_command(ctx, args);
+  TS_INTERNAL_ERROR("the ML library has no command '{}'", command);
+}
+
+}  // namespace tickstream
+
+// C linkage so the CLI finds it by name; the signature is C++ (same toolchain, same headers).
+extern "C" int tickstream_ml_entry(tickstream::RankContext& ctx, const std::string& command,
+                                   const nlohmann::json& args) {
+  return tickstream::run_ml_entry(ctx, command, args);
+}

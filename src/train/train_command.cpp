@@ -1,0 +1,67 @@
+// `tickstream train`: placement, communicator, in-memory batch source, Trainer, summary.
+#include "train/train_command.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.hpp"
+#include "runtime/failure.hpp"
+#include "train/batch_source.hpp"
+
+namespace tickstream {
+
+torch::Device prepare_device(RankContext& ctx) {
+  const Placement& p = ctx.placement();
+  at::set_num_threads(p.cpu_threads);
+  spdlog::debug("placement: {}", p.summary);
+  if (p.device >= 0 && torch::cuda::is_available()) return torch::Device(torch::kCUDA, static_cast<int16_t>(p.device));
+  return torch::kCPU;
+}
+
+std::unique_ptr<comm::Communicator> make_communicator(RankContext& ctx, const Config& config,
+                                                      const torch::Device& device) {
+#ifdef TICKSTREAM_WITH_CUDA
+  constexpr bool nccl_built = true;
+#else
+  constexpr bool nccl_built = false;
+#endif
+  comm::CommOptions options;
+  options.timeout = std::chrono::seconds(config.dist.timeout_s);
+  const std::string backend = comm::resolve_backend(config.dist.backend, device.is_cuda(), nccl_built);
+  if (backend == "nccl") return comm::make_nccl_communicator(ctx.world(), device.index(), options);
+  return comm::make_mpi_communicator(ctx.world(), options);
+}
+
+TrainReport run_training(RankContext& ctx, const Config& config, TrainOptions options) {
+  options.device = prepare_device(ctx);
+  auto comm = make_communicator(ctx, config, options.device);
+  auto source = make_in_memory_source(ctx.world(), config);
+  spdlog::info("train: {} ranks, backend {}, device {}, {} threads/rank; rank 0 {}", ctx.size(), comm->backend(),
+               options.device.str(), ctx.placement().cpu_threads, source->describe());
+  Trainer trainer(config, *comm, ctx.world(), *source, options);
+  return trainer.run();
+}
+
+int train_command(RankContext& ctx, const nlohmann::json& args) {
+  Config config;
+  run_agreed(ctx.world(), [&] {
+    config = load_config(args.at("config").get<std::string>(), args.at("set").get<std::vector<std::string>>());
+  });
+  spdlog::info("train: resolved config {}", config.to_json().dump());
+  TrainOptions options;
+  options.resume = args.value("resume", false);
+  options.stop_after = args.value("stop_after", int64_t{0});
+  const TrainReport r = run_training(ctx, config, options);
+  if (ctx.is_root()) {
+    fmt::print("train: {} after {} steps ({} this run, {:.1f} s, {:.0f} samples/s, {:.1f}% waiting on "
+               "communication)\n", r.stop_reason, r.step, r.steps_this_run, r.wall_s, r.samples_per_s,
+               r.step_s > 0 ? 100.0 * r.comm_wait_s / r.step_s : 0.0);
+    if (r.evaluated)
+      fmt::print("train: validation loss {:.5f}  IC {:.4f}  rank IC {:.4f}  ICIR {:.3f}  direction accuracy {:.4f}\n",
+                 r.val_loss, r.val.ic, r.val.rank_ic, r.val.icir, r.val.dir_acc);
+    if (!r.checkpoint.empty()) fmt::print("train: checkpoint {}\n", r.checkpoint);
+    fmt::print("train: metrics {}\n", config.train.metrics);
+  }
+  return 0;
+}
+
+}  // namespace tickstream

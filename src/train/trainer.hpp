@@ -1,0 +1,61 @@
+// The data-parallel training loop: model, AdamW, schedule, gradient sync, evaluation, early
+// stopping, checkpoints, metrics log, preemption signals.
+#pragma once
+
+#include <mpi.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "comm/communicator.hpp"
+#include "core/config.hpp"
+#include "model/model.hpp"
+#include "train/batch_source.hpp"
+#include "train/metrics.hpp"
+
+namespace tickstream {
+
+struct TrainOptions {
+  bool resume = false;           // continue from the newest complete checkpoint in checkpoint_dir
+  int64_t stop_after = 0;        // stop after this many steps of this run (checkpoint, as if preempted); 0 = off
+  bool checkpoints = true;       // write checkpoints (benchmarks turn them off)
+  bool metrics_log = true;       // write the metrics .jsonl and progress lines (rank 0)
+  bool evaluate = true;          // run evaluations (benchmarks turn them off)
+  torch::Device device = torch::kCPU;
+};
+
+struct TrainReport {
+  int64_t step = 0;              // optimizer steps done in total
+  int64_t steps_this_run = 0;
+  double wall_s = 0;             // this run
+  double step_s = 0;             // time inside training steps (forward, backward, sync, optimizer)
+  double comm_wait_s = 0;        // time blocked on gradient communication
+  double samples_per_s = 0;      // all ranks
+  double val_loss = 0;
+  EvalMetrics val;               // last evaluation
+  bool evaluated = false;
+  std::string stop_reason;       // "finished" | "max_steps" | "early_stopping" | "signal N" | "stop_after"
+  std::string checkpoint;        // the last checkpoint written ("" when none)
+};
+
+// One rank's trainer. Collective: every rank constructs it and calls run() with its own source.
+struct TrainerState;
+
+class Trainer {
+ public:
+  Trainer(const Config& config, comm::Communicator& comm, MPI_Comm control, BatchSource& source,
+          TrainOptions options);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  TrainReport run();
+  SequenceModelImpl& model();
+
+ private:
+  std::unique_ptr<TrainerState> s_;
+};
+
+}  // namespace tickstream
