@@ -59,6 +59,7 @@ int train_command(RankContext& ctx, const nlohmann::json& args) {
       fmt::print("train: validation loss {:.5f}  IC {:.4f}  rank IC {:.4f}  ICIR {:.3f}  direction accuracy {:.4f}\n",
                  r.val_loss, r.val.ic, r.val.rank_ic, r.val.icir, r.val.dir_acc);
     if (!r.checkpoint.empty()) fmt::print("train: checkpoint {}\n", r.checkpoint);
+    fmt::print("train: parameters fnv1a {:016x}\n", r.parameters_fnv1a);
     fmt::print("train: metrics {}\n", config.train.metrics);
   }
   return 0;

@@ -2,6 +2,7 @@
 #include "train/trainer.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <limits>
 #include <optional>
 
@@ -60,7 +61,8 @@ namespace {
 
 // Continues from the newest complete checkpoint; says what changed when the plan differs.
 void restore(TrainerState& s) {
-  const auto path = resolve_checkpoint(s.config.train.checkpoint_dir);
+  const std::string& dir = s.config.train.checkpoint_dir;
+  const auto path = std::filesystem::is_directory(dir) ? resolve_checkpoint(dir) : std::nullopt;
   TS_REQUIRE_INPUT(path.has_value(), "--resume: no complete checkpoint in [train] checkpoint_dir = {}",
                    s.config.train.checkpoint_dir);
   const CheckpointState old = load_checkpoint(*path, *s.model, s.optimizer.get(), /*restore_rng=*/true);
@@ -218,6 +220,7 @@ void finish(TrainerState& s, int64_t run_start, double wall, double step_time) {
   if (done && s.options.evaluate && s.loss_count > 0)
     evaluate_and_log(s, s.schedule.at(s.ckpt.step), s.report.samples_per_s, s.ckpt.wall_s);
   s.report.checkpoint = write_checkpoint(s);
+  s.report.parameters_fnv1a = s.sync->parameter_checksum();
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ struct TrainReport {
   bool evaluated = false;
   std::string stop_reason;       // "finished" | "max_steps" | "early_stopping" | "signal N" | "stop_after"
   std::string checkpoint;        // the last checkpoint written ("" when none)
+  uint64_t parameters_fnv1a = 0; // fingerprint of the final parameters (the same on every rank)
 };
 
 // One rank's trainer. Collective: every rank constructs it and calls run() with its own source.

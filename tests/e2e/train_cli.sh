@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# train CLI: bad input exits 2; exact resume (2K steps == K + resume K, bit-identical at 2 ranks);
+# resume at another rank count; SIGUSR1 checkpoints and exits 0; a SIGKILLed rank ends the job.
+source "$(dirname "$0")/common.sh"
+
+"$BIN" synth --tickers 48 --days 420 --seed 3 --signal 0.2 --store "$WORK/s.h5" >/dev/null
+job() {  # job NAME [max_steps]: a config whose checkpoints and metrics live under $WORK/NAME
+  cat > "$WORK/$1.toml" <<TOML
+[data]
+store = "$WORK/s.h5"
+train_start = 2010-01-04
+train_end = 2010-12-31
+valid_start = 2011-01-03
+valid_end = 2011-08-31
+[model]
+kind = "gpt"
+d_model = 16
+n_layers = 1
+n_heads = 2
+seq_len = 16
+dropout = 0.1
+[train]
+batch_size = 32
+epochs = 50
+max_steps = ${2:-24}
+warmup_steps = 4
+eval_every = 8
+checkpoint_dir = "$WORK/$1/ckpt"
+metrics = "$WORK/$1/metrics.jsonl"
+TOML
+}
+checksum() { grep -o 'parameters fnv1a [0-9a-f]*' "$WORK/stdout" | awk '{print $3}'; }
+
+job full
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" features --config "$WORK/full.toml"
+
+# Bad input: unknown key, missing store, --resume without a checkpoint.
+expect_exit 2 "$BIN" train --config "$WORK/full.toml" --set train.lr_max=1
+expect_stderr "unknown key \[train\] lr_max"
+expect_exit 2 "$BIN" train --config "$WORK/full.toml" --set data.store="$WORK/none.h5"
+expect_exit 2 "$BIN" train --config "$WORK/full.toml" --resume
+expect_stderr "no complete checkpoint"
+
+# Exact resume at 2 ranks: 24 steps in one go == 12 steps, stop, resume for 12.
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/full.toml"
+FULL=$(checksum)
+[[ $(wc -l < "$WORK/full/metrics.jsonl") -eq 3 ]] || fail "expected 3 evaluations in the metrics log"
+job split
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/split.toml" --stop-after 12
+grep -q "stop_after after 12 steps" "$WORK/stdout" || fail "did not stop after 12 steps"
+[[ -f "$WORK/split/ckpt/ckpt-00000012.pt" && -f "$WORK/split/ckpt/ckpt-00000012.json" ]] || fail "no step-12 checkpoint"
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/split.toml" --resume
+[[ "$(checksum)" == "$FULL" ]] || fail "resumed parameters $(checksum) != uninterrupted $FULL"
+
+# A corrupt checkpoint is refused by name.
+cp -r "$WORK/split/ckpt" "$WORK/corrupt"
+printf 'x' >> "$WORK/corrupt/ckpt-00000024.pt"
+expect_exit 2 "$BIN" train --config "$WORK/split.toml" --set train.checkpoint_dir="$WORK/corrupt" --resume
+expect_stderr "ckpt-00000024.pt: .* bytes, the manifest says"
+
+# Resume at another rank count: continues and says what changed.
+job ranks
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/ranks.toml" --stop-after 12
+expect_exit 0 "${MPIRUN[@]}" -np 3 "$BIN" train --config "$WORK/ranks.toml" --resume
+grep -q "written by 2 ranks" "$WORK/stdout" "$WORK/stderr" || fail "rank-count change not reported"
+grep -q "max_steps after 24 steps" "$WORK/stdout" || fail "resumed 3-rank run did not finish"
+
+# SIGUSR1 to mpirun (forwarded to the ranks): checkpoint, exit 0, resumable.
+job signal 100000
+"${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/signal.toml" >"$WORK/sig.out" 2>&1 &
+PID=$!
+for _ in $(seq 1 300); do [[ -s "$WORK/signal/metrics.jsonl" ]] && break; sleep 0.2; done
+[[ -s "$WORK/signal/metrics.jsonl" ]] || fail "training never logged an evaluation"
+kill -USR1 "$PID"
+set +e; wait "$PID"; RC=$?; set -e
+[[ $RC -eq 0 ]] || { cat "$WORK/sig.out" >&2; fail "SIGUSR1: exit $RC, expected 0"; }
+grep -q "signal 10 after" "$WORK/sig.out" || { cat "$WORK/sig.out" >&2; fail "no signal stop reported"; }
+ls "$WORK/signal/ckpt/"ckpt-*.json >/dev/null || fail "no checkpoint after SIGUSR1"
+
+# SIGKILL of one rank mid-training: mpirun exits non-zero within 30 s.
+job kill 100000
+"${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/kill.toml" >"$WORK/kill.out" 2>&1 &
+PID=$!
+for _ in $(seq 1 300); do [[ -s "$WORK/kill/metrics.jsonl" ]] && break; sleep 0.2; done
+VICTIM=$(pgrep -P "$PID" -f "tickstream train" | tail -1)
+[[ -n "$VICTIM" ]] || fail "no rank process found"
+START=$(date +%s)
+kill -KILL "$VICTIM"
+set +e; wait "$PID"; RC=$?; set -e
+ELAPSED=$(( $(date +%s) - START ))
+[[ $RC -ne 0 ]] || fail "mpirun exited 0 after a rank was killed"
+[[ $ELAPSED -le 30 ]] || fail "mpirun took ${ELAPSED}s to end after a rank was killed"
+echo "train_cli: ok (SIGKILL -> exit $RC in ${ELAPSED}s)"
