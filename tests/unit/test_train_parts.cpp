@@ -1,5 +1,4 @@
-// Training parts: LR schedule, checkpoints (round trip, integrity, pruning, resolution), loss,
-// optimizer groups and single-rank gradient sync.
+// Training parts: LR schedule, checkpoints, loss, optimizer groups, single-rank gradient sync.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
