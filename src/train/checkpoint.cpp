@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
@@ -55,16 +56,38 @@ std::string verified_bytes(const std::string& pt, const nlohmann::json& manifest
   return bytes;
 }
 
-// Complete checkpoints in `dir`, oldest first.
+// The step in a "ckpt-<step>.pt" name, or -1.
+int64_t step_of(const fs::path& p) {
+  const std::string name = p.filename().string();
+  if (name.rfind("ckpt-", 0) != 0 || p.extension() != ".pt") return -1;
+  const std::string digits = p.stem().string().substr(5);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoll(digits);
+}
+
+// A manifest that exists and whose byte count matches the .pt (the hash is checked on load).
+bool looks_complete(const fs::path& pt) {
+  const std::string manifest = manifest_path(pt.string());
+  if (!fs::exists(manifest)) return false;
+  const nlohmann::json j = nlohmann::json::parse(read_bytes(manifest), nullptr, false);
+  std::error_code ec;
+  const auto size = fs::file_size(pt, ec);
+  return !ec && j.is_object() && j.contains("bytes") && j["bytes"].is_number_integer() &&
+         j["bytes"].get<int64_t>() == static_cast<int64_t>(size);
+}
+
+// Complete checkpoints in `dir`, oldest (lowest step) first.
 std::vector<std::string> complete_checkpoints(const std::string& dir) {
+  std::vector<std::pair<int64_t, std::string>> found;
+  if (!fs::is_directory(dir)) return {};
+  for (const auto& e : fs::directory_iterator(dir))
+    if (const int64_t step = step_of(e.path()); step >= 0) {
+      if (looks_complete(e.path())) found.emplace_back(step, e.path().string());
+      else spdlog::warn("{}: skipped: no manifest or its byte count differs (incomplete checkpoint)", e.path().string());
+    }
+  std::sort(found.begin(), found.end());
   std::vector<std::string> out;
-  if (!fs::is_directory(dir)) return out;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("ckpt-", 0) == 0 && e.path().extension() == ".pt" && fs::exists(manifest_path(e.path().string())))
-      out.push_back(e.path().string());
-  }
-  std::sort(out.begin(), out.end());
+  for (auto& f : found) out.push_back(std::move(f.second));
   return out;
 }
 
@@ -119,6 +142,8 @@ std::string save_checkpoint(const std::string& dir, SequenceModelImpl& model,
   archive.save_to(out);
   const std::string bytes = out.str();
   const std::string pt = (fs::path(dir) / fmt::format("ckpt-{:08d}.pt", state.step)).string();
+  // Re-saving a step: its old manifest goes first, so the pair is never a new .pt with an old manifest.
+  fs::remove(manifest_path(pt), ec);
   write_file_atomically(pt, bytes, /*durable=*/true);
   nlohmann::json manifest{{"format", kFormat}, {"version", kVersion}, {"bytes", bytes.size()},
                           {"fnv1a", hex64(fnv1a(bytes))}, {"state", state.to_json()}};

@@ -46,6 +46,7 @@ struct TrainerState {
   std::optional<MetricsLog> log;
   TrainReport report;
   int64_t run_start = 0;  // step this process started at
+  int64_t saved_step = -1;  // step of the last checkpoint this process wrote
   double loss_sum = 0;   // since the last progress line
   int64_t loss_count = 0;
 
@@ -87,7 +88,9 @@ void restore(TrainerState& s) {
 
 std::string write_checkpoint(TrainerState& s) {
   if (!s.options.checkpoints || !s.root()) return "";
+  if (s.ckpt.step == s.saved_step) return s.report.checkpoint;  // this step is already saved
   s.ckpt.model_id = fmt::format("{}-{}-s{}", s.config.model.kind, s.config.hash().substr(0, 8), s.ckpt.step);
+  s.saved_step = s.ckpt.step;
   return save_checkpoint(s.config.train.checkpoint_dir, *s.model, *s.optimizer, s.ckpt,
                          s.config.train.keep_checkpoints);
 }

@@ -52,11 +52,17 @@ grep -q "stop_after after 12 steps" "$WORK/stdout" || fail "did not stop after 1
 expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/split.toml" --resume
 [[ "$(checksum)" == "$FULL" ]] || fail "resumed parameters $(checksum) != uninterrupted $FULL"
 
-# A corrupt checkpoint is refused by name.
+# A corrupt checkpoint is refused by name; an incomplete one (size differs from its manifest) is
+# skipped for the previous complete one.
 cp -r "$WORK/split/ckpt" "$WORK/corrupt"
-printf 'x' >> "$WORK/corrupt/ckpt-00000024.pt"
+printf 'x' | dd of="$WORK/corrupt/ckpt-00000024.pt" bs=1 seek=100 conv=notrunc status=none
 expect_exit 2 "$BIN" train --config "$WORK/split.toml" --set train.checkpoint_dir="$WORK/corrupt" --resume
-expect_stderr "ckpt-00000024.pt: .* bytes, the manifest says"
+expect_stderr "ckpt-00000024.pt: content hash differs from its manifest"
+cp -r "$WORK/split/ckpt" "$WORK/torn"
+printf 'x' >> "$WORK/torn/ckpt-00000024.pt"
+expect_exit 0 "$BIN" train --config "$WORK/split.toml" --set train.checkpoint_dir="$WORK/torn" --resume
+grep -q "ckpt-00000024.pt: skipped" "$WORK/stdout" "$WORK/stderr" || fail "torn checkpoint not reported"
+grep -q "resume: .*ckpt-00000016.pt" "$WORK/stdout" "$WORK/stderr" || fail "did not fall back to step 16"
 
 # Resume at another rank count: continues and says what changed.
 job ranks
