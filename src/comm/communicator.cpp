@@ -33,7 +33,12 @@ const char* dtype_name(DType t) {
 
 std::string resolve_backend(const std::string& configured, bool tensors_on_cuda, bool nccl_built) {
   if (configured == "auto") return tensors_on_cuda && nccl_built ? "nccl" : "mpi";
-  if (configured == "mpi") return "mpi";
+  if (configured == "mpi") {
+    TS_REQUIRE_INPUT(!tensors_on_cuda,
+                     "[dist] backend: \"mpi\" reduces host memory, but this rank's tensors live on a "
+                     "CUDA device (use \"auto\" or \"nccl\", or TICKSTREAM_GPUS=0 to train on CPU)");
+    return "mpi";
+  }
   if (configured == "nccl") {
     TS_REQUIRE_INPUT(nccl_built,
                      "[dist] backend: \"nccl\" but this build has no NCCL (rebuild with "

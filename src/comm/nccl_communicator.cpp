@@ -153,7 +153,12 @@ void NcclCommunicator::init(MPI_Comm comm) {
 }
 
 void NcclCommunicator::release() noexcept {
-  if (comm_ != nullptr && !aborted_) ncclCommDestroy(comm_);  // ncclCommAbort already freed it
+  // ncclCommAbort already freed an aborted communicator. While an exception unwinds, another
+  // collective may be in flight: abort instead of a destroy that could wait for it.
+  if (comm_ != nullptr && !aborted_) {
+    if (std::uncaught_exceptions() > 0) ncclCommAbort(comm_);
+    else ncclCommDestroy(comm_);
+  }
   comm_ = nullptr;
   for (cudaEvent_t e : free_events_) cudaEventDestroy(e);
   free_events_.clear();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 
@@ -116,7 +117,10 @@ CheckpointState CheckpointState::from_json(const nlohmann::json& j, const std::s
   try {
     j.at("step").get_to(s.step), j.at("epoch").get_to(s.epoch), j.at("step_in_epoch").get_to(s.step_in_epoch);
     j.at("steps_per_epoch").get_to(s.steps_per_epoch), j.at("world_size").get_to(s.world_size);
-    j.at("best_val_loss").get_to(s.best_val_loss), j.at("bad_evals").get_to(s.bad_evals);
+    // JSON has no infinity: a checkpoint written before the first evaluation stores null.
+    s.best_val_loss = j.at("best_val_loss").is_null() ? std::numeric_limits<double>::infinity()
+                                                      : j.at("best_val_loss").get<double>();
+    j.at("bad_evals").get_to(s.bad_evals);
     j.at("wall_s").get_to(s.wall_s), j.at("label_scale").get_to(s.label_scale);
     j.at("n_features").get_to(s.n_features), j.at("feature_names").get_to(s.feature_names);
     j.at("feature_mean").get_to(s.feature_mean), j.at("feature_std").get_to(s.feature_std);

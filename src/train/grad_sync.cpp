@@ -3,7 +3,6 @@
 
 #include <chrono>
 
-#include "comm/mpi_typed.hpp"
 #include "comm/tensor_buffer.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
@@ -18,9 +17,8 @@ struct GradSync::Bucket {
   std::unique_ptr<comm::Work> work;
 };
 
-GradSync::GradSync(comm::Communicator& comm, MPI_Comm control, std::vector<torch::Tensor> params,
-                   int64_t bucket_bytes)
-    : comm_(comm), control_(control), params_(std::move(params)), slot_(params_.size()) {
+GradSync::GradSync(comm::Communicator& comm, std::vector<torch::Tensor> params, int64_t bucket_bytes)
+    : comm_(comm), params_(std::move(params)), slot_(params_.size()) {
   if (comm_.size() == 1) return;
   std::vector<std::vector<size_t>> groups(1);
   int64_t filled = 0;
@@ -119,11 +117,14 @@ uint64_t GradSync::parameter_checksum() const {
   return h;
 }
 
-void GradSync::check_parameters(int64_t step) const {
-  const auto sums = mpi::allgather<uint64_t>(control_, parameter_checksum());
+void GradSync::check_parameters(int64_t step, comm::Communicator& control) const {
+  std::vector<int64_t> mine{static_cast<int64_t>(parameter_checksum())};
+  std::vector<int64_t> sums(static_cast<size_t>(control.size()));
+  control.allgather(comm::host_buffer(mine), comm::host_buffer(sums));
   for (size_t r = 1; r < sums.size(); ++r)
     TS_CHECK(sums[r] == sums[0], "parameters diverged at step {}: rank {} differs from rank 0 "
-             "(checksum {:016x} != {:016x})", step, r, sums[r], sums[0]);
+             "(checksum {:016x} != {:016x})", step, r, static_cast<uint64_t>(sums[r]),
+             static_cast<uint64_t>(sums[0]));
 }
 
 }  // namespace tickstream

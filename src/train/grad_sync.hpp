@@ -1,7 +1,6 @@
 // Data-parallel gradient synchronization: fixed-order buckets allreduced from gradient hooks.
 #pragma once
 
-#include <mpi.h>
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -27,8 +26,7 @@ struct GradSyncStats {
 // averaged gradients into .grad. With one rank there are no hooks and no copies.
 class GradSync {
  public:
-  GradSync(comm::Communicator& comm, MPI_Comm control, std::vector<torch::Tensor> params,
-           int64_t bucket_bytes);
+  GradSync(comm::Communicator& comm, std::vector<torch::Tensor> params, int64_t bucket_bytes);
   ~GradSync();
   GradSync(const GradSync&) = delete;
   GradSync& operator=(const GradSync&) = delete;
@@ -38,10 +36,11 @@ class GradSync {
   // Call before backward / after backward (before clipping and the optimizer step).
   void begin_step();
   void end_step();
-  // FNV-1a of every parameter's bytes; check_parameters() compares it across ranks over the
-  // control communicator and throws InternalError naming the first rank that differs from rank 0.
+  // FNV-1a of every parameter's bytes; check_parameters() compares it across ranks over
+  // `control` (a host-memory communicator) and throws InternalError naming the first rank that
+  // differs from rank 0.
   uint64_t parameter_checksum() const;
-  void check_parameters(int64_t step) const;
+  void check_parameters(int64_t step, comm::Communicator& control) const;
 
   const GradSyncStats& stats() const { return stats_; }
 
@@ -51,7 +50,6 @@ class GradSync {
   void launch_full_buckets();
 
   comm::Communicator& comm_;
-  MPI_Comm control_;
   std::vector<torch::Tensor> params_;
   std::vector<std::unique_ptr<Bucket>> buckets_;
   std::vector<std::pair<size_t, int64_t>> slot_;  // param -> (bucket, offset)

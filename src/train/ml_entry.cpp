@@ -2,12 +2,14 @@
 #include "train/ml_entry.hpp"
 
 #include "core/error.hpp"
+#include "train/bench_train.hpp"
 #include "train/train_command.hpp"
 
 namespace tickstream {
 
 int run_ml_entry(RankContext& ctx, const std::string& command, const nlohmann::json& args) {
   if (command == "train") return train_command(ctx, args);
+  if (command == "bench-train-worker") return bench_train_worker(ctx, args);
   TS_INTERNAL_ERROR("the ML library has no command '{}'", command);
 }
 

@@ -1,7 +1,7 @@
 // Optimizer construction, loss, one data-parallel step, distributed evaluation.
 #include "train/train_step.hpp"
 
-#include "comm/mpi_typed.hpp"
+#include <limits>
 
 namespace tickstream {
 
@@ -40,7 +40,8 @@ double train_step(SequenceModelImpl& model, torch::optim::AdamW& optimizer, Grad
   return loss.total.item<double>();
 }
 
-EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, MPI_Comm control, const StepInputs& in) {
+EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, comm::Communicator& control, MPI_Comm gather,
+                    const StepInputs& in) {
   torch::NoGradGuard no_grad;
   model.eval();
   std::vector<EvalSample> samples;
@@ -60,10 +61,10 @@ EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, MPI_Comm cont
       samples.push_back(EvalSample{batch.dates[static_cast<size_t>(j)], p[j], y[j], up[j]});
   }
   model.train();
-  mpi::allreduce_inplace(control, sums, MPI_SUM);
+  control.allreduce(comm::host_buffer(sums), comm::ReduceOp::sum);
   EvalResult r;
-  r.val_loss = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
-  r.metrics = compute_metrics_distributed(control, samples);
+  r.val_loss = sums[1] > 0 ? sums[0] / sums[1] : std::numeric_limits<double>::quiet_NaN();
+  r.metrics = compute_metrics_distributed(gather, samples);
   return r;
 }
 

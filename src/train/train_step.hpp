@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "comm/communicator.hpp"
 #include "core/config.hpp"
 #include "model/model.hpp"
 #include "train/batch_source.hpp"
@@ -37,8 +38,11 @@ struct EvalResult {
   double val_loss = 0;  // mean over all ranks' validation windows
   EvalMetrics metrics;
 };
-// Collective over `control`: every rank scores its validation windows, then the loss and the
-// cross-sectional metrics are computed over all ranks' samples.
-EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, MPI_Comm control, const StepInputs& in);
+// Collective: every rank scores its validation windows, then the loss (over `control`, with its
+// timeout: a rank that never arrives is named) and the cross-sectional metrics (gathered over
+// `gather`, the same ranks, entered only once all ranks are known to be present) are computed
+// over all ranks' samples. val_loss is NaN when no rank has validation windows.
+EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, comm::Communicator& control, MPI_Comm gather,
+                    const StepInputs& in);
 
 }  // namespace tickstream

@@ -6,7 +6,7 @@
 #include <limits>
 #include <optional>
 
-#include "comm/mpi_typed.hpp"
+#include <cmath>
 #include "core/error.hpp"
 #include <spdlog/spdlog.h>
 #include "runtime/signals.hpp"
@@ -40,6 +40,7 @@ struct TrainerState {
   TrainOptions options;
   std::shared_ptr<SequenceModelImpl> model;
   std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::unique_ptr<comm::Communicator> control_comm;  // small host collectives, with the timeout
   std::unique_ptr<GradSync> sync;
   LrSchedule schedule;
   CheckpointState ckpt;  // position, early stopping, identity; kept current
@@ -60,15 +61,38 @@ struct TrainerState {
 
 namespace {
 
+// InputError listing the [model] keys whose values differ between the checkpoint and the config.
+void require_same_model(const CheckpointState& saved, const CheckpointState& now, const std::string& path) {
+  const nlohmann::json& a = saved.config.at("model");
+  const nlohmann::json& b = now.config.at("model");
+  std::string diff;
+  for (auto it = b.begin(); it != b.end(); ++it)
+    if (it.key() != "dropout" && (!a.contains(it.key()) || a.at(it.key()) != it.value()))
+      diff += fmt::format(" [model] {}: checkpoint {}, config {};", it.key(), a.value(it.key(), nlohmann::json()).dump(),
+                          it.value().dump());
+  TS_REQUIRE_INPUT(diff.empty(), "{}: the checkpoint's model differs from the config:{}", path, diff);
+}
+
+// A fresh run must not mix its checkpoints with an earlier run's (pruning would keep the wrong ones).
+void require_no_checkpoints(const Config& c) {
+  const std::string& dir = c.train.checkpoint_dir;
+  if (!std::filesystem::is_directory(dir)) return;
+  const auto newest = resolve_checkpoint(dir);
+  TS_REQUIRE_INPUT(!newest, "[train] checkpoint_dir = {} already holds checkpoints (newest {}): pass --resume to "
+                   "continue that run, or remove them / choose another directory", dir, newest.value_or(""));
+}
+
 // Continues from the newest complete checkpoint; says what changed when the plan differs.
 void restore(TrainerState& s) {
   const std::string& dir = s.config.train.checkpoint_dir;
   const auto path = std::filesystem::is_directory(dir) ? resolve_checkpoint(dir) : std::nullopt;
   TS_REQUIRE_INPUT(path.has_value(), "--resume: no complete checkpoint in [train] checkpoint_dir = {}",
                    s.config.train.checkpoint_dir);
+  require_same_model(read_checkpoint_state(*path), s.ckpt, *path);
   const CheckpointState old = load_checkpoint(*path, *s.model, s.optimizer.get(), /*restore_rng=*/true);
   TS_REQUIRE_INPUT(old.n_features == s.ckpt.n_features, "{}: trained on {} features, the store has {}",
                    *path, old.n_features, s.ckpt.n_features);
+  s.ckpt.label_scale = old.label_scale;  // the return head's units stay those it was trained in
   s.ckpt.step = old.step;
   s.ckpt.epoch = old.epoch;
   s.ckpt.step_in_epoch = old.step_in_epoch;
@@ -77,6 +101,9 @@ void restore(TrainerState& s) {
   s.ckpt.wall_s = old.wall_s;
   if (old.world_size != s.comm.size() || old.steps_per_epoch != s.ckpt.steps_per_epoch) {
     s.ckpt.step_in_epoch = old.step_in_epoch * s.ckpt.steps_per_epoch / std::max<int64_t>(1, old.steps_per_epoch);
+    // The remaining epochs now take the new plan's steps; the schedule ends where training does.
+    if (s.config.train.max_steps == 0)
+      s.schedule.total_steps = old.step + (s.config.train.epochs - old.epoch) * s.ckpt.steps_per_epoch - s.ckpt.step_in_epoch;
     if (s.root())
       spdlog::warn("resume: checkpoint written by {} ranks with {} steps per epoch; now {} ranks with {}: "
                 "epoch {} continues at step {} of {} (same fraction of the epoch), optimizer step {}",
@@ -95,15 +122,24 @@ std::string write_checkpoint(TrainerState& s) {
                          s.config.train.keep_checkpoints);
 }
 
+// The training loss since the last report, averaged over all ranks' steps (collective).
+double mean_loss(TrainerState& s) {
+  std::vector<double> sums{s.loss_sum, static_cast<double>(s.loss_count)};
+  s.control_comm->allreduce(comm::host_buffer(sums), comm::ReduceOp::sum);
+  return sums[1] > 0 ? sums[0] / sums[1] : std::numeric_limits<double>::quiet_NaN();
+}
+
 // Evaluates, logs one metrics record, updates early stopping. True when training should stop.
 bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double wall_s) {
-  const EvalResult e = evaluate(*s.model, s.source, s.control, s.inputs(lr));
+  const EvalResult e = evaluate(*s.model, s.source, *s.control_comm, s.control, s.inputs(lr));
   s.report.val_loss = e.val_loss;
   s.report.val = e.metrics;
   s.report.evaluated = true;
-  if (e.val_loss < s.ckpt.best_val_loss) s.ckpt.best_val_loss = e.val_loss, s.ckpt.bad_evals = 0;
-  else ++s.ckpt.bad_evals;
-  const double loss = s.loss_count ? s.loss_sum / static_cast<double>(s.loss_count) : 0.0;
+  if (std::isfinite(e.val_loss)) {  // NaN: no validation windows, nothing to stop on
+    if (e.val_loss < s.ckpt.best_val_loss) s.ckpt.best_val_loss = e.val_loss, s.ckpt.bad_evals = 0;
+    else ++s.ckpt.bad_evals;
+  }
+  const double loss = mean_loss(s);
   if (s.log) {
     const ProgressRecord p{s.ckpt.step, s.schedule.total_steps, s.ckpt.epoch, loss, lr, samples_per_s, wall_s,
                            s.run_start};
@@ -114,15 +150,18 @@ bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double w
   return s.config.train.patience > 0 && s.ckpt.bad_evals >= s.config.train.patience;
 }
 
-// Every rank learns whether any rank received SIGTERM/SIGUSR1 (one tiny allreduce per step).
+// Every rank learns whether any rank received SIGTERM/SIGUSR1 (one tiny allreduce per step, with
+// the communicator's timeout: a rank that stops arriving is named and the job ends).
 int agreed_signal(const TrainerState& s, const StopSignalGuard& signals) {
-  return mpi::allreduce<int32_t>(s.control, signals.received(), MPI_MAX);
+  std::vector<int32_t> sig{signals.received()};
+  s.control_comm->allreduce(comm::host_buffer(sig), comm::ReduceOp::max);
+  return sig[0];
 }
 
 void progress_line(TrainerState& s, double lr, double samples_per_s, double wall_s) {
+  const double loss = mean_loss(s);
   if (!s.log || s.loss_count == 0) return;
-  const ProgressRecord p{s.ckpt.step, s.schedule.total_steps, s.ckpt.epoch,
-                         s.loss_sum / static_cast<double>(s.loss_count), lr, samples_per_s, wall_s,
+  const ProgressRecord p{s.ckpt.step, s.schedule.total_steps, s.ckpt.epoch, loss, lr, samples_per_s, wall_s,
                          s.run_start};
   spdlog::info("{}", format_progress(p));
 }
@@ -133,10 +172,14 @@ Trainer::Trainer(const Config& config, comm::Communicator& comm, MPI_Comm contro
                  TrainOptions options)
     : s_(std::make_unique<TrainerState>(config, comm, control, source, options)) {
   TrainerState& s = *s_;
+  if (!options.resume && options.checkpoints) require_no_checkpoints(config);
+  comm::CommOptions control_options;
+  control_options.timeout = std::chrono::seconds(config.dist.timeout_s);
+  s.control_comm = comm::make_mpi_communicator(control, control_options);
   s.model = make_model(config.model, source.features(), static_cast<uint64_t>(config.train.seed));
   s.model->to(options.device);
   s.optimizer = make_optimizer(*s.model, config);
-  s.sync = std::make_unique<GradSync>(comm, control, s.model->parameters(),
+  s.sync = std::make_unique<GradSync>(comm, s.model->parameters(),
                                       static_cast<int64_t>(config.dist.bucket_mb * 1024 * 1024));
   s.schedule = LrSchedule{config.train.lr, config.train.warmup_steps, total_steps(config, source.steps_per_epoch())};
   s.ckpt.steps_per_epoch = source.steps_per_epoch();
@@ -196,7 +239,8 @@ struct RateWindow {
 bool after_step(TrainerState& s, double lr, RateWindow& rate, double wall) {
   const int64_t step = s.ckpt.step;
   const double sps = rate.per_s(s.config.train.batch_size * s.comm.size());
-  if (s.config.dist.check_every > 0 && step % s.config.dist.check_every == 0) s.sync->check_parameters(step);
+  if (s.config.dist.check_every > 0 && step % s.config.dist.check_every == 0)
+    s.sync->check_parameters(step, *s.control_comm);
   const bool eval_now = s.options.evaluate && step % s.config.train.eval_every == 0;
   if (eval_now || step % 50 == 0) progress_line(s, lr, sps, wall);
   bool stop = false;

@@ -64,6 +64,17 @@ expect_exit 0 "$BIN" train --config "$WORK/split.toml" --set train.checkpoint_di
 grep -q "ckpt-00000024.pt: skipped" "$WORK/stdout" "$WORK/stderr" || fail "torn checkpoint not reported"
 grep -q "resume: .*ckpt-00000016.pt" "$WORK/stdout" "$WORK/stderr" || fail "did not fall back to step 16"
 
+# A fresh run refuses a directory with an earlier run's checkpoints; --resume refuses another model;
+# a checkpoint written before the first evaluation resumes.
+expect_exit 2 "$BIN" train --config "$WORK/split.toml"
+expect_stderr "already holds checkpoints"
+expect_exit 2 "$BIN" train --config "$WORK/split.toml" --resume --set model.d_model=32
+expect_stderr "\[model\] d_model: checkpoint 16, config 32"
+job early
+expect_exit 0 "$BIN" train --config "$WORK/early.toml" --stop-after 3
+expect_exit 0 "$BIN" train --config "$WORK/early.toml" --resume
+grep -q "max_steps after 24 steps" "$WORK/stdout" || fail "resume from a pre-evaluation checkpoint did not finish"
+
 # Resume at another rank count: continues and says what changed.
 job ranks
 expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/ranks.toml" --stop-after 12
@@ -96,4 +107,19 @@ set +e; wait "$PID"; RC=$?; set -e
 ELAPSED=$(( $(date +%s) - START ))
 [[ $RC -ne 0 ]] || fail "mpirun exited 0 after a rank was killed"
 [[ $ELAPSED -le 30 ]] || fail "mpirun took ${ELAPSED}s to end after a rank was killed"
-echo "train_cli: ok (SIGKILL -> exit $RC in ${ELAPSED}s)"
+
+# A rank that stops responding (SIGSTOP) is named and the job ends within the timeout.
+job hang 100000
+"${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/hang.toml" --set dist.timeout_s=3 >"$WORK/hang.out" 2>&1 &
+PID=$!
+for _ in $(seq 1 300); do [[ -s "$WORK/hang/metrics.jsonl" ]] && break; sleep 0.2; done
+STOPPED=$(pgrep -P "$PID" -f "tickstream train" | tail -1)
+START=$(date +%s)
+kill -STOP "$STOPPED"
+set +e; wait "$PID"; RC2=$?; set -e
+HANG_S=$(( $(date +%s) - START ))
+kill -KILL "$STOPPED" 2>/dev/null || true
+[[ $RC2 -ne 0 ]] || fail "mpirun exited 0 with a stopped rank"
+[[ $HANG_S -le 20 ]] || fail "a stopped rank held the job for ${HANG_S}s (timeout 3 s)"
+grep -q "did not complete within 3 s" "$WORK/hang.out" || { cat "$WORK/hang.out" >&2; fail "timeout not reported"; }
+echo "train_cli: ok (SIGKILL -> exit $RC in ${ELAPSED}s; SIGSTOP -> exit $RC2 in ${HANG_S}s)"

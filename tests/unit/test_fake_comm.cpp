@@ -139,7 +139,7 @@ TEST(ResolveBackend, Table) {
   };
   const Row rows[] = {
       {"auto", true, true, "nccl"},  {"auto", true, false, "mpi"}, {"auto", false, true, "mpi"},
-      {"auto", false, false, "mpi"}, {"mpi", true, true, "mpi"},   {"mpi", false, false, "mpi"},
+      {"auto", false, false, "mpi"}, {"mpi", false, true, "mpi"},  {"mpi", false, false, "mpi"},
       {"nccl", true, true, "nccl"},
   };
   for (const Row& r : rows)
@@ -165,6 +165,7 @@ TEST(ResolveBackend, InputErrors) {
   expect_input_error("nccl", true, false, "no NCCL");
   expect_input_error("nccl", false, false, "no NCCL");
   expect_input_error("gloo", true, true, "unknown value \"gloo\"");
+  expect_input_error("mpi", true, true, "CUDA device");
 }
 
 TEST(NcclBackend, UnavailableWithoutCuda) {

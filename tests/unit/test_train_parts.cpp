@@ -151,7 +151,7 @@ TEST(GradSyncOneRank, EndStepLeavesGradientsUntouched) {
   auto model = make_model(c.model, kFeatures, 3);
   model->eval();  // no dropout: the reference gradients come from the same graph
   auto comm = one_rank();
-  GradSync sync(*comm, MPI_COMM_NULL, model->parameters(), 64);
+  GradSync sync(*comm, model->parameters(), 64);
   EXPECT_EQ(sync.stats().buckets, 0);
   EXPECT_EQ(sync.stats().bytes, 0);
   sync.broadcast_parameters();  // a no-op at one rank
@@ -193,7 +193,7 @@ TEST(GradSyncOneRank, ParameterChecksumFollowsTheParameters) {
   auto model = make_model(c.model, kFeatures, 3);
   auto comm = one_rank();
   const auto params = model->parameters();
-  GradSync sync(*comm, MPI_COMM_NULL, params, 1 << 20);
+  GradSync sync(*comm, params, 1 << 20);
   const uint64_t before = sync.parameter_checksum();
   EXPECT_EQ(before, checksum_by_hand(params));
   EXPECT_EQ(sync.parameter_checksum(), before);  // stable
@@ -210,7 +210,7 @@ TEST(GradSyncOneRank, ParameterChecksumFollowsTheParameters) {
 
   // A model with another seed has another checksum.
   auto other = make_model(c.model, kFeatures, 4);
-  GradSync other_sync(*comm, MPI_COMM_NULL, other->parameters(), 1 << 20);
+  GradSync other_sync(*comm, other->parameters(), 1 << 20);
   EXPECT_NE(other_sync.parameter_checksum(), before);
 }
 
@@ -293,7 +293,7 @@ void round_trip(const std::string& dir, const std::string& kind) {
   auto comm = one_rank();
   auto a = make_model(c.model, kFeatures, 11);
   auto opt_a = make_optimizer(*a, c);
-  GradSync sync_a(*comm, MPI_COMM_NULL, a->parameters(), 1 << 20);
+  GradSync sync_a(*comm, a->parameters(), 1 << 20);
   torch::manual_seed(5);
   step_once(*a, *opt_a, sync_a, 100);
   step_once(*a, *opt_a, sync_a, 101);
@@ -313,7 +313,7 @@ void round_trip(const std::string& dir, const std::string& kind) {
   // A fresh model (another init) and optimizer, with the generator moved elsewhere.
   auto b = make_model(c.model, kFeatures, 99);
   auto opt_b = make_optimizer(*b, c);
-  GradSync sync_b(*comm, MPI_COMM_NULL, b->parameters(), 1 << 20);
+  GradSync sync_b(*comm, b->parameters(), 1 << 20);
   ASSERT_FALSE(bitwise_equal(snapshot(*b), at_save));
   torch::manual_seed(777);
   const CheckpointState loaded = load_checkpoint(pt, *b, opt_b.get(), /*restore_rng=*/true);
@@ -329,7 +329,7 @@ void round_trip(const std::string& dir, const std::string& kind) {
   // Sensitivity: without the optimizer state (fresh Adam moments) the same two steps differ.
   auto d = make_model(c.model, kFeatures, 99);
   auto opt_d = make_optimizer(*d, c);
-  GradSync sync_d(*comm, MPI_COMM_NULL, d->parameters(), 1 << 20);
+  GradSync sync_d(*comm, d->parameters(), 1 << 20);
   load_checkpoint(pt, *d, nullptr, /*restore_rng=*/true);
   EXPECT_TRUE(bitwise_equal(snapshot(*d), at_save));
   torch::rand({8});
