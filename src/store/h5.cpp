@@ -163,6 +163,15 @@ Handle open_dataset(hid_t loc, const std::string& name) {
   return Handle(id, H5Dclose, in_parallel_file(loc));
 }
 
+Handle open_dataset_with_cache(hid_t loc, const std::string& name, size_t nbytes, size_t nslots) {
+  Handle dapl(TS_CHECK_H5(H5Pcreate(H5P_DATASET_ACCESS)), H5Pclose);
+  TS_CHECK_H5(H5Pset_chunk_cache(dapl.id(), nslots, nbytes, 1.0));
+  hid_t id = H5Dopen2(loc, name.c_str(), dapl.id());
+  if (id < 0) H5Eclear2(H5E_DEFAULT);
+  TS_REQUIRE_INPUT(id >= 0, "dataset '{}' not found in the store", name);
+  return Handle(id, H5Dclose, in_parallel_file(loc));
+}
+
 std::vector<hsize_t> dataset_dims(hid_t dataset) {
   Handle space(TS_CHECK_H5(H5Dget_space(dataset)), H5Sclose);
   const int rank = TS_CHECK_H5(H5Sget_simple_extent_ndims(space.id()));

@@ -83,6 +83,9 @@ struct DatasetSpec {
 };
 Handle create_dataset(hid_t loc, const std::string& name, const DatasetSpec& spec);
 Handle open_dataset(hid_t loc, const std::string& name);
+// As open_dataset, with the dataset's own chunk cache: `nbytes` bytes in `nslots` hash slots (a
+// prime, ~10x the chunks it should hold), w0 = 1 (fully read chunks are evicted first).
+Handle open_dataset_with_cache(hid_t loc, const std::string& name, size_t nbytes, size_t nslots);
 std::vector<hsize_t> dataset_dims(hid_t dataset);
 std::vector<hsize_t> dataset_chunk(hid_t dataset);  // empty when contiguous
 bool dataset_has_fletcher32(hid_t dataset);
