@@ -3,6 +3,7 @@
 
 #include "app/bench_features.hpp"
 #include "app/bench_ingest.hpp"
+#include "app/bench_train_cli.hpp"
 #include "app/commands.hpp"
 #include "core/error.hpp"
 
@@ -64,6 +65,7 @@ void add_bench(CLI::App& app, CommandRunner& runner) {
   bench->require_subcommand(1);
   add_bench_ingest(*bench, runner);
   add_bench_features(*bench, runner);
+  add_bench_train(*bench, runner);
 }
 
 }  // namespace tickstream

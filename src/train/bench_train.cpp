@@ -83,7 +83,7 @@ Timed run_steps(Trainer& trainer, int64_t steps, double wait_before) {
   }
   t.wall_s = seconds_since(t0);
   const ThreadCpu cpu1 = thread_cpu();
-  const double self = cpu1.self_s - cpu0.self_s, others = cpu1.others_s - cpu0.others_s;
+  const double self = cpu1.self_s - cpu0.self_s, others = std::max(0.0, cpu1.others_s - cpu0.others_s);
   t.other_threads_cpu = others / std::max(1e-9, self + others);
   t.comm_wait_s = wait - wait_before;
   return t;
@@ -195,6 +195,7 @@ int bench_train_worker(RankContext& ctx, const nlohmann::json& args) {
   Config config;
   run_agreed(ctx.world(), [&] { config = load_config(args.at("config").get<std::string>()); });
   const auto warmup = args.at("warmup").get<int64_t>(), steps = args.at("steps").get<int64_t>();
+  // The same set-up as run_training (train/train_command.cpp), with one step per Trainer::run().
   TrainOptions options;
   options.checkpoints = options.metrics_log = options.evaluate = false;
   options.stop_after = 1;
