@@ -16,7 +16,8 @@ __global__ void window_gather_kernel(WindowGatherArgs a) {
     const int64_t b = i / (a.features * a.seq_len);
     const int64_t bar = static_cast<int64_t>(a.ends[b]) - a.seq_len + 1 + s;
     const float x = a.chunk[(static_cast<int64_t>(a.rows[b]) * a.chunk_bars + bar) * a.features + f];
-    a.out[i] = (x - a.mean[f]) * a.inv_std[f];
+    const float y = (x - a.mean[f]) * a.inv_std[f];
+    a.out[i] = a.clip > 0 ? fminf(fmaxf(y, -a.clip), a.clip) : y;
   }
 }
 

@@ -7,7 +7,7 @@ namespace tickstream {
 
 // A chunk is row-major [tickers, bars, features]. Window b ends at bar ends[b] (inclusive) of
 // ticker rows[b] and covers bars ends[b]-seq_len+1 .. ends[b]. Output is
-// (x - mean[f]) * inv_std[f], row-major [B, seq_len, F].
+// (x - mean[f]) * inv_std[f], clamped to [-clip, clip] when clip > 0, row-major [B, seq_len, F].
 struct WindowGatherArgs {
   const float* chunk = nullptr;
   int64_t chunk_tickers = 0;
@@ -19,6 +19,7 @@ struct WindowGatherArgs {
   int64_t seq_len = 0;
   const float* mean = nullptr;     // [features]
   const float* inv_std = nullptr;  // [features]
+  float clip = 0.0f;               // > 0: outputs clamped to [-clip, clip]
   float* out = nullptr;            // [batch, seq_len, features]
 };
 

@@ -1,6 +1,8 @@
 // Serial CPU reference of the window gather + normalize kernel.
 #include "window_gather.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 
 namespace tickstream {
@@ -16,6 +18,8 @@ void window_gather_reference(const WindowGatherArgs& a) {
       const float* src = a.chunk + (row * a.chunk_bars + first + s) * a.features;
       float* dst = a.out + (b * a.seq_len + s) * a.features;
       for (int64_t f = 0; f < a.features; ++f) dst[f] = (src[f] - a.mean[f]) * a.inv_std[f];
+      if (a.clip > 0)
+        for (int64_t f = 0; f < a.features; ++f) dst[f] = std::min(std::max(dst[f], -a.clip), a.clip);
     }
   }
 }

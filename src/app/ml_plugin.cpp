@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 #include "app/subprocess.hpp"
 #include "core/error.hpp"
@@ -17,6 +18,9 @@ int run_ml_command(RankContext& ctx, const std::string& command, const nlohmann:
   const std::string path = env != nullptr && *env != '\0'
                                ? std::string(env)
                                : (std::filesystem::path(self_executable()).parent_path() / "libtickstream_ml.so").string();
+  // OpenBLAS (libtorch's BLAS on Debian) starts one busy-waiting thread per core when it loads,
+  // whatever libtorch's thread count: size it to this rank's share before it loads.
+  setenv("OPENBLAS_NUM_THREADS", std::to_string(ctx.placement().cpu_threads).c_str(), /*overwrite=*/0);
   // Kept loaded until exit: libtorch does not support being unloaded.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (handle == nullptr) TS_INTERNAL_ERROR("cannot load the ML library {}: {}", path, dlerror());

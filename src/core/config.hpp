@@ -39,6 +39,7 @@ struct Config {
   struct Loader {
     int64_t chunk_bars = 1024, chunk_tickers = 256, prefetch = 2, cache_mb = 0;
     std::string resident = "auto";  // "auto" | "on" | "off"
+    int64_t memory_mb = 4096;  // resident = auto: keep the rank's shard in memory when it fits this
   } loader;
   struct Dist {
     std::string backend = "auto";  // "auto" | "nccl" | "mpi"

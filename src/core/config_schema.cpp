@@ -89,6 +89,7 @@ void add_runtime(std::vector<KeySpec>& s) {
   s.push_back(ranged("loader", "prefetch", K::Int, &C::loader, &C::Loader::prefetch, 0, 64));
   s.push_back(ranged("loader", "cache_mb", K::Int, &C::loader, &C::Loader::cache_mb, 0, 1 << 24));
   s.push_back(choice("loader", "resident", &C::loader, &C::Loader::resident, {"auto", "on", "off"}));
+  s.push_back(ranged("loader", "memory_mb", K::Int, &C::loader, &C::Loader::memory_mb, 1, 1 << 24));
   s.push_back(choice("dist", "backend", &C::dist, &C::Dist::backend, {"auto", "nccl", "mpi"}));
   s.push_back(ranged("dist", "bucket_mb", K::Float, &C::dist, &C::Dist::bucket_mb, 0.001, 4096));
   s.push_back(ranged("dist", "timeout_s", K::Int, &C::dist, &C::Dist::timeout_s, 1, 86400 * 7));

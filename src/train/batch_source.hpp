@@ -1,14 +1,15 @@
-// Batch sources for training and evaluation: the interface the trainer pulls from, and the
-// in-memory source (the rank's ticker shard read once from the store).
+// Batch sources for training and evaluation: the interface the trainer pulls from (the store's
+// implementation is train/streaming_source.hpp).
 #pragma once
 
-#include <mpi.h>
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/config.hpp"
 
@@ -45,11 +46,10 @@ class BatchSource {
   virtual double label_scale() const = 0;
   virtual std::string describe() const = 0;
   virtual Normalization normalization() const { return {}; }
+  // Loader statistics of the current epoch so far (data/loader_stats.hpp keys), given the time
+  // spent in training steps this epoch; null for sources without a loader.
+  virtual nlohmann::json loader_stats(double /*step_time_s*/) const { return nullptr; }
 };
 
-// The rank's ticker shard (tickers balanced by training-window count), read once with one
-// hyperslab per dataset. Collective over `comm` (shard plan, label scale, steps per epoch).
-// InputError when the store has no features or a rank gets no training windows.
-std::unique_ptr<BatchSource> make_in_memory_source(MPI_Comm comm, const Config& config);
 
 }  // namespace tickstream

@@ -17,6 +17,7 @@
 #include "runtime/failure.hpp"
 #include "store/file_util.hpp"
 #include "train/batch_source.hpp"
+#include "train/streaming_source.hpp"
 #include "train/train_command.hpp"
 #include "train/train_step.hpp"
 #include "train/trainer.hpp"
@@ -201,7 +202,7 @@ int bench_train_worker(RankContext& ctx, const nlohmann::json& args) {
   options.stop_after = 1;
   options.device = prepare_device(ctx);
   auto comm = make_communicator(ctx, config, options.device);
-  auto source = make_in_memory_source(ctx.world(), config);
+  auto source = make_streaming_source(ctx.world(), config);
   Trainer trainer(config, *comm, ctx.world(), *source, options);
   const Timed warm = run_steps(trainer, warmup, 0.0);
   const Timed timed = run_steps(trainer, steps, warm.comm_wait_s);

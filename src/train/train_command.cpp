@@ -5,7 +5,7 @@
 
 #include "core/error.hpp"
 #include "runtime/failure.hpp"
-#include "train/batch_source.hpp"
+#include "train/streaming_source.hpp"
 
 namespace tickstream {
 
@@ -34,7 +34,7 @@ std::unique_ptr<comm::Communicator> make_communicator(RankContext& ctx, const Co
 TrainReport run_training(RankContext& ctx, const Config& config, TrainOptions options) {
   options.device = prepare_device(ctx);
   auto comm = make_communicator(ctx, config, options.device);
-  auto source = make_in_memory_source(ctx.world(), config);
+  auto source = make_streaming_source(ctx.world(), config);
   spdlog::info("train: {} ranks, backend {}, device {}, {} threads/rank; rank 0 {}", ctx.size(), comm->backend(),
                options.device.str(), ctx.placement().cpu_threads, source->describe());
   Trainer trainer(config, *comm, ctx.world(), *source, options);

@@ -48,6 +48,7 @@ struct TrainerState {
   TrainReport report;
   int64_t run_start = 0;  // step this process started at
   int64_t saved_step = -1;  // step of the last checkpoint this process wrote
+  double epoch_step_s = 0;  // time in training steps this epoch (the loader's stall fraction)
   double loss_sum = 0;   // since the last progress line
   int64_t loss_count = 0;
 
@@ -129,6 +130,27 @@ double mean_loss(TrainerState& s) {
   return sums[1] > 0 ? sums[0] / sums[1] : std::numeric_limits<double>::quiet_NaN();
 }
 
+// The largest stall fraction over the ranks this epoch (collective); NaN without a loader.
+double agreed_stall(TrainerState& s, nlohmann::json* mine) {
+  const nlohmann::json stats = s.source.loader_stats(s.epoch_step_s);
+  if (mine != nullptr) *mine = stats;
+  const bool known = stats.is_object() && stats.value("stall_fraction", nlohmann::json()).is_number();
+  std::vector<double> v{known ? stats["stall_fraction"].get<double>() : -1.0};
+  s.control_comm->allreduce(comm::host_buffer(v), comm::ReduceOp::max);
+  return v[0] >= 0 ? v[0] : std::numeric_limits<double>::quiet_NaN();
+}
+
+// One line per epoch on rank 0: rank 0's loader statistics and the worst stall over the ranks.
+void report_loader(TrainerState& s, int64_t epoch) {
+  nlohmann::json mine;
+  const double stall = agreed_stall(s, &mine);
+  if (!s.root() || !mine.is_object()) return;
+  spdlog::info("loader epoch {}: stall {:.2f}% (worst rank), wait ms mean {} p50 {} p99 {} max {}, read {} MB/s, "
+               "cache hit rate {}, peak {} MB (bound {} MB)", epoch, 100 * stall, mine["wait_ms_mean"].dump(),
+               mine["wait_ms_p50"].dump(), mine["wait_ms_p99"].dump(), mine["wait_ms_max"].dump(),
+               mine["read_mb_s"].dump(), mine["cache_hit_rate"].dump(), mine["peak_mb"].dump(), mine["bound_mb"].dump());
+}
+
 // Evaluates, logs one metrics record, updates early stopping. True when training should stop.
 bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double wall_s) {
   const EvalResult e = evaluate(*s.model, s.source, *s.control_comm, s.control, s.inputs(lr));
@@ -140,10 +162,13 @@ bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double w
     else ++s.ckpt.bad_evals;
   }
   const double loss = mean_loss(s);
+  const double stall = agreed_stall(s, nullptr);
   if (s.log) {
     const ProgressRecord p{s.ckpt.step, s.schedule.total_steps, s.ckpt.epoch, loss, lr, samples_per_s, wall_s,
                            s.run_start};
-    s.log->write(metrics_record(p, e.metrics, e.val_loss));
+    nlohmann::json record = metrics_record(p, e.metrics, e.val_loss);
+    record["stall_fraction"] = std::isfinite(stall) ? nlohmann::json(stall) : nlohmann::json();
+    s.log->write(record);
     spdlog::info("eval step {}: val_loss {:.5f}  IC {:.4f}  rank IC {:.4f}  ICIR {:.3f}  dir acc {:.4f}", s.ckpt.step,
               e.val_loss, e.metrics.ic, e.metrics.rank_ic, e.metrics.icir, e.metrics.dir_acc);
   }
@@ -285,7 +310,12 @@ TrainReport Trainer::run() {
     const double lr = s.schedule.at(s.ckpt.step);
     const auto ts = Clock::now();
     one_step(s, lr);
-    step_time += seconds_since(ts);
+    const double dt = seconds_since(ts);
+    step_time += dt, s.epoch_step_s += dt;
+    if (s.ckpt.step_in_epoch == 0) {  // an epoch ended: its loader statistics, before the next begins
+      report_loader(s, s.ckpt.epoch - 1);
+      s.epoch_step_s = 0;
+    }
     ++rate.steps;
     if (after_step(s, lr, rate, seconds_since(t0))) {
       s.report.stop_reason = "early_stopping";

@@ -82,6 +82,12 @@ expect_exit 0 "${MPIRUN[@]}" -np 3 "$BIN" train --config "$WORK/ranks.toml" --re
 grep -q "written by 2 ranks" "$WORK/stdout" "$WORK/stderr" || fail "rank-count change not reported"
 grep -q "max_steps after 24 steps" "$WORK/stdout" || fail "resumed 3-rank run did not finish"
 
+# An error in rank 1's loader thread reaches its training loop and ends the job with the message.
+job fault
+TICKSTREAM_INJECT_FAULT=loader_read@1 expect_exit 1 "${MPIRUN[@]}" -x TICKSTREAM_INJECT_FAULT -np 2 "$BIN" train \
+  --config "$WORK/fault.toml" --set loader.resident=off --set loader.chunk_bars=32
+expect_stderr "injected fault at loader_read on rank 1"
+
 # SIGUSR1 to mpirun (forwarded to the ranks): checkpoint, exit 0, resumable.
 job signal 100000
 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/signal.toml" >"$WORK/sig.out" 2>&1 &

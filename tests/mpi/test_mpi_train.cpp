@@ -2,6 +2,7 @@
 // identical parameters on every rank, and the in-memory source's shard plan (coverage, steps).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <numeric>
 #include <vector>
 
@@ -12,7 +13,9 @@
 #include "features/pipeline.hpp"
 #include "mpi/mpi_test.hpp"
 #include "store/synth_run.hpp"
+#include "comm/mpi_typed.hpp"
 #include "train/batch_source.hpp"
+#include "train/streaming_source.hpp"
 #include "train/trainer.hpp"
 
 namespace tickstream {
@@ -102,39 +105,92 @@ TEST_P(DdpEquivalence, SameParametersAsOneRankOnTheCombinedBatch) {
 
 INSTANTIATE_TEST_SUITE_P(Models, DdpEquivalence, ::testing::Values("gpt", "lstm", "mlp"));
 
-// The in-memory source: every training window of the store is on exactly one rank, and every rank
-// runs the same number of steps per epoch (enough for the largest shard).
-TEST_F(MpiTrain, InMemorySourceCoversEveryWindowOnceWithEqualSteps) {
-  const std::string store = temp_dir() + "/s.h5";
+// A synthetic store with features, made collectively; the config reads it.
+Config streaming_job(const std::string& dir, const std::string& shard) {
+  const std::string store = dir + "/s.h5";
   SynthSpec spec;
   spec.tickers = 23, spec.days = 400, spec.seed = 5;
-  run_synth(comm(), spec, {"", store, 16, 4096});
-  Config c = parse_config(fmt::format("[data]\nstore = \"{}\"\ntrain_start = 2010-01-04\ntrain_end = 2010-12-31\n"
-                                      "valid_start = 2011-01-03\nvalid_end = 2011-06-30\n[model]\nseq_len = 16\n"
-                                      "[train]\nbatch_size = 64\n", store), "job.toml");
-  run_features(comm(), c, false);
-  auto source = make_in_memory_source(comm(), c);
-  const int64_t mine = source->train_samples();
-  int64_t total = 0, most = 0, steps_min = 0, steps_max = 0;
-  MPI_Allreduce(&mine, &total, 1, MPI_INT64_T, MPI_SUM, comm());
-  MPI_Allreduce(&mine, &most, 1, MPI_INT64_T, MPI_MAX, comm());
-  const int64_t steps = source->steps_per_epoch();
-  MPI_Allreduce(&steps, &steps_min, 1, MPI_INT64_T, MPI_MIN, comm());
-  MPI_Allreduce(&steps, &steps_max, 1, MPI_INT64_T, MPI_MAX, comm());
-  const StoreReader reader(store);
+  run_synth(MPI_COMM_WORLD, spec, {"", store, 16, 4096});
+  Config c = parse_config(fmt::format("[data]\nstore = \"{}\"\nshard = \"{}\"\ntrain_start = 2010-01-04\n"
+                                      "train_end = 2010-12-31\nvalid_start = 2011-01-03\nvalid_end = 2011-06-30\n"
+                                      "[model]\nseq_len = 16\n[train]\nbatch_size = 64\n"
+                                      "[loader]\nchunk_tickers = 4\nchunk_bars = 60\n", store, shard), "job.toml");
+  run_features(MPI_COMM_WORLD, c, false);
+  return c;
+}
+
+std::vector<Batch> epoch_batches(const Config& c, MPI_Comm comm, int64_t epoch) {
+  auto source = make_streaming_source(comm, c);
+  std::vector<Batch> out;
+  for (int64_t k = 0; k < source->steps_per_epoch(); ++k) out.push_back(source->train_batch(epoch, k));
+  return out;
+}
+
+bool same_batches(const std::vector<Batch>& a, const std::vector<Batch>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t k = 0; k < a.size(); ++k)
+    if (!torch::equal(a[k].x, b[k].x) || !torch::equal(a[k].y_return, b[k].y_return) || a[k].dates != b[k].dates)
+      return false;
+  return true;
+}
+
+class StreamingModes : public MpiTrain, public ::testing::WithParamInterface<std::string> {};
+
+// The batch sequence depends on (seed, epoch, rank) only: the same with prefetch 0, 1, 2, 4, with
+// or without the chunk cache, resident or streamed; and a fresh source asked for a mid-epoch step
+// (a resume) returns exactly that batch. Every rank runs the same number of steps.
+TEST_P(StreamingModes, SameBatchesForEveryPrefetchCacheAndResidency) {
+  Config c = streaming_job(temp_dir(), GetParam());
+  c.loader.resident = "on";
+  const auto reference = epoch_batches(c, comm(), 1);
+  ASSERT_FALSE(reference.empty());
+  c.loader.resident = "off";
+  for (int64_t prefetch : {0, 1, 2, 4})
+    for (int64_t cache_mb : {0, 64}) {
+      c.loader.prefetch = prefetch, c.loader.cache_mb = cache_mb;
+      EXPECT_TRUE(same_batches(epoch_batches(c, comm(), 1), reference)) << "prefetch " << prefetch << " cache " << cache_mb;
+    }
+  auto resumed = make_streaming_source(comm(), c);
+  const size_t mid = reference.size() / 2;
+  const Batch b = resumed->train_batch(1, static_cast<int64_t>(mid));
+  EXPECT_TRUE(torch::equal(b.x, reference[mid].x)) << "mid-epoch restart";
+  EXPECT_FALSE(same_batches(epoch_batches(c, comm(), 2), reference)) << "epochs must differ";
+  int64_t steps = static_cast<int64_t>(reference.size()), lo = 0, hi = 0;
+  MPI_Allreduce(&steps, &lo, 1, MPI_INT64_T, MPI_MIN, comm());
+  MPI_Allreduce(&steps, &hi, 1, MPI_INT64_T, MPI_MAX, comm());
+  EXPECT_EQ(lo, hi);
+}
+
+// Every training window of the store is drawn in an epoch: the end bars over all ranks' batches
+// (without the wrap-around re-draws) are exactly the store's training windows' end bars.
+TEST_P(StreamingModes, EpochCoversEveryTrainingWindowOnce) {
+  const Config c = streaming_job(temp_dir(), GetParam());
+  auto source = make_streaming_source(comm(), c);
+  std::vector<int32_t> mine;
+  for (int64_t k = 0; k < source->steps_per_epoch(); ++k) {
+    const Batch b = source->train_batch(0, k);
+    mine.insert(mine.end(), b.dates.begin(), b.dates.end());
+  }
+  mine.resize(static_cast<size_t>(source->train_samples()));  // drop the re-draws
+  EXPECT_TRUE(torch::isfinite(source->train_batch(0, 0).x).all().item<bool>());
+  const auto all = mpi::allgatherv(comm(), mine);
+  const StoreReader reader(c.data.store);
   const FeatureStoreInfo info = read_feature_info(reader);
   const ValidityMasks m = read_validity(reader);
+  std::vector<Window> expected;
   const WindowRule rule{16, info.horizon, period_bars(info.time, c.data.train_start, c.data.train_end)};
-  const auto counts = count_windows(m.features, m.labels, m.tickers, m.bars, rule);
-  EXPECT_EQ(total, std::accumulate(counts.begin(), counts.end(), int64_t{0}));
-  EXPECT_GT(total, 0);
-  EXPECT_EQ(steps_min, steps_max);
-  EXPECT_EQ(steps, (most + 63) / 64);
-  const Batch b = source->train_batch(0, steps - 1);  // the last step re-draws on small shards
-  EXPECT_EQ(b.size(), 64);
-  EXPECT_TRUE(torch::isfinite(b.x).all().item<bool>());
-  EXPECT_LE(b.x.abs().max().item<float>(), 10.0f);
+  for (int64_t r = 0; r < m.tickers; ++r)
+    append_windows(m.features.data() + r * m.bars, m.labels.data() + r * m.bars, m.bars, static_cast<int32_t>(r), rule,
+                   expected);
+  std::vector<int32_t> ends;
+  for (const Window& w : expected) ends.push_back(w.end);
+  std::vector<int32_t> got = all;
+  std::sort(got.begin(), got.end());
+  std::sort(ends.begin(), ends.end());
+  EXPECT_EQ(got, ends);
 }
+
+INSTANTIATE_TEST_SUITE_P(Shards, StreamingModes, ::testing::Values("tickers", "time"));
 
 }  // namespace
 }  // namespace tickstream

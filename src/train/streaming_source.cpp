@@ -1,0 +1,363 @@
+// Streaming batch source: epoch sequence over the shard plan, chunk loader or resident tiles,
+// window gather + normalize into batches, loader statistics.
+#include "train/streaming_source.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "comm/mpi_typed.hpp"
+#include "core/error.hpp"
+#include "core/partition.hpp"
+#include "data/chunk_loader.hpp"
+#include "data/loader_stats.hpp"
+#include "data/shard_plan.hpp"
+#include "runtime/fault.hpp"
+#include "store/h5.hpp"
+#include "store/store_reader.hpp"
+#include "store/synth_rng.hpp"
+#include "window_gather.hpp"
+
+namespace tickstream {
+namespace {
+
+constexpr float kClip = 10.0f;        // normalized features are clipped to [-10, 10]
+constexpr int64_t kEvalBatch = 1024;  // windows per validation batch
+constexpr uint64_t kWindowShuffle = 0x57494e44;
+
+struct Normalizer {
+  std::vector<float> mean, inv_std;
+  explicit Normalizer(const FeatureStoreInfo& info) {
+    for (size_t f = 0; f < info.mean.size(); ++f) {
+      mean.push_back(static_cast<float>(info.mean[f]));
+      const double s = info.std[f];
+      inv_std.push_back(s > 0 && std::isfinite(s) ? static_cast<float>(1.0 / s) : 1.0f);
+    }
+  }
+};
+
+// Tiles held in memory: resident shards and the validation set.
+class ResidentTiles final : public TileSource {
+ public:
+  void load(TileSource& from, const std::vector<Tile>& tiles) {
+    for (const Tile& t : tiles) {
+      auto c = from.read(t);
+      bytes_ += c->bytes();
+      chunks_[key(t)] = std::move(c);
+    }
+  }
+  std::shared_ptr<const Chunk> read(const Tile& t) override {
+    const auto it = chunks_.find(key(t));
+    TS_CHECK(it != chunks_.end(), "tile ({}, {}) is not resident", t.row_begin, t.bar_begin);
+    return it->second;
+  }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  static std::array<int64_t, 4> key(const Tile& t) { return {t.row_begin, t.rows, t.bar_begin, t.bars}; }
+  std::map<std::array<int64_t, 4>, std::shared_ptr<const Chunk>> chunks_;
+  size_t bytes_ = 0;
+};
+
+// Fisher-Yates keyed by (seed, epoch, rank, tile): the window order inside one tile.
+void shuffle_windows(std::vector<Window>& w, uint64_t seed, int64_t epoch, int rank, int64_t tile) {
+  SynthRng rng(seed, (static_cast<uint64_t>(epoch) << 40) ^ (static_cast<uint64_t>(tile) << 16) ^ static_cast<uint64_t>(rank),
+               kWindowShuffle);
+  for (size_t i = w.size(); i-- > 1;) std::swap(w[i], w[static_cast<size_t>(rng.next() % (i + 1))]);
+}
+
+// Copies windows [w, w + n) of `chunk` into batch rows [at, at + n).
+void gather(const Chunk& c, const Window* w, int64_t n, int64_t at, const Normalizer& norm, int64_t seq_len,
+            Batch& out) {
+  std::vector<int32_t> rows(static_cast<size_t>(n)), ends(static_cast<size_t>(n));
+  float* y = out.y_return.data_ptr<float>();
+  float* up = out.y_up.data_ptr<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    rows[static_cast<size_t>(i)] = static_cast<int32_t>(w[i].row - c.tile.row_begin);
+    ends[static_cast<size_t>(i)] = static_cast<int32_t>(w[i].end - c.bar0);
+    const size_t cell = static_cast<size_t>(rows[static_cast<size_t>(i)]) * static_cast<size_t>(c.bars) +
+                        static_cast<size_t>(ends[static_cast<size_t>(i)]);
+    y[at + i] = c.label_values[cell * static_cast<size_t>(c.labels)];
+    up[at + i] = c.label_values[cell * static_cast<size_t>(c.labels) + 1] > 0.5f ? 1.0f : 0.0f;
+    out.dates[static_cast<size_t>(at + i)] = w[i].end;
+  }
+  WindowGatherArgs a;
+  a.chunk = c.values.data(), a.chunk_tickers = c.tile.rows, a.chunk_bars = c.bars, a.features = c.features;
+  a.rows = rows.data(), a.ends = ends.data(), a.batch = n, a.seq_len = seq_len;
+  a.mean = norm.mean.data(), a.inv_std = norm.inv_std.data(), a.clip = kClip;
+  a.out = out.x.data_ptr<float>() + at * seq_len * c.features;
+  window_gather_reference(a);
+}
+
+Batch empty_batch(int64_t b, int64_t seq_len, int64_t features) {
+  Batch out;
+  out.x = torch::empty({b, seq_len, features}, torch::kFloat32);
+  out.y_return = torch::empty({b}, torch::kFloat32);
+  out.y_up = torch::empty({b}, torch::kFloat32);
+  out.dates.assign(static_cast<size_t>(b), 0);
+  return out;
+}
+
+// Label 0 sums (n, sum, sum of squares) over the training windows of `tiles`.
+std::vector<double> label_sums(const StoreReader& store, const ValidityMasks& masks, const WindowRule& rule,
+                               const std::vector<Tile>& tiles) {
+  std::vector<double> sums{0.0, 0.0, 0.0};
+  h5::Handle ds = h5::open_dataset(store.root(), "labels/values");
+  const auto dims = h5::dataset_dims(ds.id());
+  for (const Tile& t : tiles) {
+    std::vector<float> v(static_cast<size_t>(t.rows * t.bars) * dims[2]);
+    h5::read_slab(store.file(), ds.id(), H5T_NATIVE_FLOAT, {hsize_t(t.row_begin), hsize_t(t.bar_begin), 0},
+                  {hsize_t(t.rows), hsize_t(t.bars), dims[2]}, v.data());
+    for (const Window& w : tile_windows(masks, rule, t)) {
+      const double y = v[(static_cast<size_t>(w.row - t.row_begin) * static_cast<size_t>(t.bars) +
+                          static_cast<size_t>(w.end - t.bar_begin)) * dims[2]];
+      sums[0] += 1.0, sums[1] += y, sums[2] += y * y;
+    }
+  }
+  return sums;
+}
+
+// The configured tile shape, narrowed along the sharded axis so that every rank can own a block
+// (a store with fewer tickers than chunk_tickers x ranks would otherwise leave ranks empty).
+ShardSpec fitted_spec(const Config& c, const FeatureStoreInfo& info, const BarRange& train, int ranks) {
+  ShardSpec spec{c.data.shard, c.loader.chunk_tickers, c.loader.chunk_bars, c.train.batch_size};
+  if (spec.mode == "tickers")
+    spec.chunk_tickers = std::max<int64_t>(1, std::min(spec.chunk_tickers, info.tickers_count() / ranks));
+  else if (spec.mode == "time")
+    spec.chunk_bars = std::max<int64_t>(1, std::min(spec.chunk_bars, train.size() / ranks));
+  if (spec.chunk_tickers != c.loader.chunk_tickers || spec.chunk_bars != c.loader.chunk_bars)
+    spdlog::debug("loader: tiles of {} tickers x {} bars so that {} ranks each own some", spec.chunk_tickers,
+                  spec.chunk_bars, ranks);
+  return spec;
+}
+
+// The loader's tile source with the fault point "loader_read" (TICKSTREAM_INJECT_FAULT) in front.
+class FaultPoint final : public TileSource {
+ public:
+  FaultPoint(TileSource& inner, int rank) : inner_(inner), rank_(rank) {}
+  std::shared_ptr<const Chunk> read(const Tile& t) override {
+    maybe_inject_fault("loader_read", rank_);
+    return inner_.read(t);
+  }
+
+ private:
+  TileSource& inner_;
+  int rank_;
+};
+
+LoaderStats merged(LoaderStats a, const LoaderStats& b) {
+  a.chunks += b.chunks, a.bytes_read += b.bytes_read, a.read_s += b.read_s;
+  a.wait_ms.insert(a.wait_ms.end(), b.wait_ms.begin(), b.wait_ms.end());
+  a.peak_bytes = std::max(a.peak_bytes, b.peak_bytes), a.bound_bytes = std::max(a.bound_bytes, b.bound_bytes);
+  a.cache_hits += b.cache_hits, a.cache_misses += b.cache_misses;
+  return a;
+}
+
+class StreamingSource final : public BatchSource {
+ public:
+  StreamingSource(MPI_Comm comm, const Config& c);
+
+  int64_t features() const override { return info_.features(); }
+  int64_t steps_per_epoch() const override { return plan_.steps_per_epoch; }
+  int64_t train_samples() const override { return plan_.windows_of(rank_); }
+  double label_scale() const override { return label_scale_; }
+  int64_t validation_batches() const override {
+    return (static_cast<int64_t>(valid_.size()) + kEvalBatch - 1) / kEvalBatch;
+  }
+  Normalization normalization() const override {
+    return Normalization{info_.feature_names, info_.mean, info_.std, info_.features_hash};
+  }
+  std::string describe() const override {
+    return fmt::format("streaming ({} shard, {} tiles, {}): {} training windows, {} validation windows, "
+                       "{} steps per epoch", spec_.mode, plan_.tiles_of(rank_).size(),
+                       resident_ ? fmt::format("resident {:.0f} MB", resident_->bytes() / 1e6)
+                                 : fmt::format("prefetch {}, cache {} MB", prefetch_, cache_mb_),
+                       train_samples(), valid_.size(), plan_.steps_per_epoch);
+  }
+  Batch train_batch(int64_t epoch, int64_t step) override;
+  Batch validation_batch(int64_t index) override;
+  nlohmann::json loader_stats(double step_time_s) const override {
+    LoaderStats s = loader_ ? merged(retired_, loader_->stats()) : retired_;
+    return loader_stats_json(s, step_time_s);
+  }
+
+ private:
+  void begin_epoch(int64_t epoch);
+  const Chunk& chunk_at(int64_t q);
+  const std::vector<Window>& windows_at(int64_t q);
+  void restart_loader(int64_t q);
+  void retire_loader();
+  void load_validation(const StoreReader& store);
+
+  FeatureStoreInfo info_;
+  ValidityMasks masks_;
+  WindowRule rule_, valid_rule_;
+  ShardSpec spec_;
+  ShardPlan plan_;
+  Normalizer norm_;
+  int rank_ = 0;
+  uint64_t seed_ = 0;
+  int64_t seq_len_ = 0, prefetch_ = 0, cache_mb_ = 0;
+  double label_scale_ = 1.0;
+  std::unique_ptr<ChunkReader> reader_;
+  std::unique_ptr<ResidentTiles> resident_;
+  std::unique_ptr<ChunkCache> cache_;
+  ResidentTiles valid_tiles_;
+  std::vector<std::pair<Tile, Window>> valid_;
+  // Epoch state: tile order, window offsets (prefix_[k] = first position of the k-th tile), the
+  // loader and the chunk and windows in use. q = lap * tiles + k numbers the tiles read so far.
+  int64_t epoch_ = -1, n_ = 0, laps_ = 1;
+  std::vector<int64_t> order_, prefix_;
+  std::unique_ptr<FaultPoint> fault_;
+  std::unique_ptr<ChunkLoader> loader_;
+  LoaderStats retired_;
+  int64_t loader_q_ = -1, chunk_q_ = -1, windows_k_ = -1;
+  std::shared_ptr<const Chunk> chunk_;
+  std::vector<Window> windows_;
+};
+
+StreamingSource::StreamingSource(MPI_Comm comm, const Config& c)
+    : info_(read_feature_info(StoreReader(c.data.store))), norm_(info_), rank_(mpi::rank(comm)),
+      seed_(static_cast<uint64_t>(c.train.seed)), seq_len_(c.model.seq_len), prefetch_(c.loader.prefetch),
+      cache_mb_(c.loader.cache_mb) {
+  const StoreReader store(c.data.store);
+  TS_REQUIRE_INPUT(info_.bars() >= c.model.seq_len, "{}: {} bars, fewer than [model] seq_len = {}", c.data.store,
+                   info_.bars(), c.model.seq_len);
+  masks_ = read_validity(store);
+  rule_ = WindowRule{c.model.seq_len, info_.horizon, period_bars(info_.time, c.data.train_start, c.data.train_end)};
+  valid_rule_ = WindowRule{c.model.seq_len, info_.horizon, period_bars(info_.time, c.data.valid_start, c.data.valid_end)};
+  spec_ = fitted_spec(c, info_, rule_.period, mpi::size(comm));
+  plan_ = make_shard_plan(masks_, rule_, spec_, mpi::size(comm));
+  std::vector<Tile> mine;
+  for (int64_t t : plan_.tiles_of(rank_)) mine.push_back(plan_.tiles[static_cast<size_t>(t)]);
+  std::vector<double> sums = label_sums(store, masks_, rule_, mine);
+  mpi::allreduce_inplace(comm, sums, MPI_SUM);
+  const double mean = sums[1] / std::max(1.0, sums[0]), var = sums[2] / std::max(1.0, sums[0]) - mean * mean;
+  label_scale_ = var > 0 ? std::sqrt(var) : 1.0;
+  reader_ = std::make_unique<ChunkReader>(c.data.store, c.model.seq_len);
+  load_validation(store);
+  double shard_bytes = 0;
+  for (const Tile& t : mine)
+    shard_bytes += static_cast<double>(t.rows * (t.bars + seq_len_ - 1)) * (4.0 * (features() + 2) + 2.0);
+  const bool resident = c.loader.resident == "on" ||
+                        (c.loader.resident == "auto" && shard_bytes <= static_cast<double>(c.loader.memory_mb) * 1e6);
+  if (resident) {
+    resident_ = std::make_unique<ResidentTiles>();
+    resident_->load(*reader_, mine);
+  } else if (cache_mb_ > 0) {
+    cache_ = std::make_unique<ChunkCache>(static_cast<size_t>(cache_mb_) * 1000000);
+  }
+}
+
+void StreamingSource::load_validation(const StoreReader& store) {
+  if (valid_rule_.period.empty()) return;
+  const auto counts = count_windows(masks_.features, masks_.labels, masks_.tickers, masks_.bars, valid_rule_);
+  const auto [begin, end] = owned_range(balanced_owners(counts, plan_.ranks), rank_);
+  std::vector<Tile> tiles;
+  for (int64_t r = begin; r < end; r += spec_.chunk_tickers)
+    tiles.push_back(Tile{r, std::min(spec_.chunk_tickers, end - r), valid_rule_.period.first, valid_rule_.period.size()});
+  valid_tiles_.load(*reader_, tiles);
+  for (const Tile& t : tiles)
+    for (const Window& w : tile_windows(masks_, valid_rule_, t)) valid_.emplace_back(t, w);
+  (void)store;
+}
+
+void StreamingSource::begin_epoch(int64_t epoch) {
+  retire_loader();
+  retired_ = LoaderStats{};
+  order_ = plan_.epoch_order(rank_, seed_, epoch);
+  prefix_.assign(1, 0);
+  for (int64_t t : order_) prefix_.push_back(prefix_.back() + plan_.tile_windows[static_cast<size_t>(t)]);
+  n_ = prefix_.back();
+  laps_ = std::max<int64_t>(1, (plan_.steps_per_epoch * plan_.batch + n_ - 1) / n_);
+  epoch_ = epoch;
+  windows_k_ = -1;
+}
+
+void StreamingSource::retire_loader() {
+  chunk_.reset();
+  chunk_q_ = -1;
+  if (loader_) retired_ = merged(retired_, loader_->stats());
+  loader_.reset();
+  loader_q_ = -1;
+}
+
+// A loader over the tiles q, q + 1, ... to the end of the epoch's laps.
+void StreamingSource::restart_loader(int64_t q) {
+  retire_loader();
+  const auto tiles = static_cast<int64_t>(order_.size());
+  std::vector<Tile> list;
+  for (int64_t i = q; i < laps_ * tiles; ++i) list.push_back(plan_.tiles[static_cast<size_t>(order_[static_cast<size_t>(i % tiles)])]);
+  fault_ = std::make_unique<FaultPoint>(resident_ ? static_cast<TileSource&>(*resident_) : *reader_, rank_);
+  loader_ = std::make_unique<ChunkLoader>(*fault_, std::move(list), resident_ ? 0 : prefetch_, cache_.get());
+  loader_q_ = q;
+}
+
+const Chunk& StreamingSource::chunk_at(int64_t q) {
+  if (q == chunk_q_) return *chunk_;
+  if (!loader_ || q != loader_q_) restart_loader(q);
+  chunk_.reset();  // released before next(): the loader's memory bound counts it
+  chunk_ = loader_->next();
+  TS_CHECK(chunk_ != nullptr, "loader ended before tile {} of epoch {}", q, epoch_);
+  chunk_q_ = loader_q_++;
+  return *chunk_;
+}
+
+const std::vector<Window>& StreamingSource::windows_at(int64_t q) {
+  const auto k = q % static_cast<int64_t>(order_.size());
+  if (k != windows_k_) {
+    const int64_t tile = order_[static_cast<size_t>(k)];
+    windows_ = tile_windows(masks_, rule_, plan_.tiles[static_cast<size_t>(tile)]);
+    shuffle_windows(windows_, seed_, epoch_, rank_, tile);
+    windows_k_ = k;
+  }
+  return windows_;
+}
+
+Batch StreamingSource::train_batch(int64_t epoch, int64_t step) {
+  if (epoch != epoch_) begin_epoch(epoch);
+  const int64_t B = plan_.batch;
+  Batch out = empty_batch(B, seq_len_, features());
+  int64_t pos = step * B;
+  for (int64_t j = 0; j < B;) {
+    const int64_t p = pos % n_;
+    const auto k = static_cast<int64_t>(std::upper_bound(prefix_.begin(), prefix_.end(), p) - prefix_.begin()) - 1;
+    const int64_t q = (pos / n_) * static_cast<int64_t>(order_.size()) + k, offset = p - prefix_[static_cast<size_t>(k)];
+    const Chunk& c = chunk_at(q);
+    const std::vector<Window>& w = windows_at(q);
+    const int64_t take = std::min(B - j, static_cast<int64_t>(w.size()) - offset);
+    gather(c, w.data() + offset, take, j, norm_, seq_len_, out);
+    j += take, pos += take;
+  }
+  return out;
+}
+
+Batch StreamingSource::validation_batch(int64_t index) {
+  const auto begin = static_cast<size_t>(index * kEvalBatch);
+  const size_t end = std::min(valid_.size(), begin + static_cast<size_t>(kEvalBatch));
+  Batch out = empty_batch(static_cast<int64_t>(end - begin), seq_len_, features());
+  std::vector<Window> run;
+  for (size_t i = begin; i < end;) {
+    const Tile& t = valid_[i].first;
+    run.clear();
+    size_t j = i;
+    for (; j < end && valid_[j].first.row_begin == t.row_begin; ++j) run.push_back(valid_[j].second);
+    gather(*valid_tiles_.read(t), run.data(), static_cast<int64_t>(run.size()), static_cast<int64_t>(i - begin), norm_,
+           seq_len_, out);
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<BatchSource> make_streaming_source(MPI_Comm comm, const Config& config) {
+  return std::make_unique<StreamingSource>(comm, config);
+}
+
+}  // namespace tickstream

@@ -1,0 +1,22 @@
+// The streaming batch source: shard plan -> chunk loader (prefetch thread, cache) or resident
+// tiles -> window sampler -> [B, seq_len, F] batches normalized with the store's statistics.
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+
+#include "core/config.hpp"
+#include "train/batch_source.hpp"
+
+namespace tickstream {
+
+// Collective over `comm` (the plan is computed identically on every rank; the label scale is
+// reduced). The epoch's window sequence is: the rank's tiles in epoch_order(seed, epoch, rank),
+// each tile's training windows shuffled by (seed, epoch, rank, tile); batch k takes positions
+// [kB, (k+1)B) of that sequence, wrapping around for ranks with fewer windows than steps x B.
+// The sequence does not depend on prefetch depth, cache or residency. [loader] resident = auto
+// keeps the shard in memory when it fits [loader] memory_mb.
+std::unique_ptr<BatchSource> make_streaming_source(MPI_Comm comm, const Config& config);
+
+}  // namespace tickstream
