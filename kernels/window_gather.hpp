@@ -19,8 +19,8 @@ struct WindowGatherArgs {
   int64_t seq_len = 0;
   const float* mean = nullptr;     // [features]
   const float* inv_std = nullptr;  // [features]
-  float clip = 0.0f;               // > 0: outputs clamped to [-clip, clip]
   float* out = nullptr;            // [batch, seq_len, features]
+  float clip = 0.0f;               // > 0: outputs clamped to [-clip, clip]
 };
 
 // Plain serial reference (host memory). Throws InternalError on an out-of-range window.

@@ -35,6 +35,19 @@ TEST(WindowGatherReference, GathersAndNormalizes) {
   }
 }
 
+TEST(WindowGatherReference, ClipsToTheBound) {
+  const auto chunk = make_chunk(3, 20, 2);
+  const std::vector<int32_t> rows{2}, ends{3};
+  const std::vector<float> mean{0.f, 0.f}, inv_std{1.f, -1.f};
+  std::vector<float> out(4 * 2);
+  window_gather_reference({chunk.data(), 3, 20, 2, rows.data(), ends.data(), 1, 4, mean.data(), inv_std.data(),
+                           out.data(), 10.f});
+  for (int64_t s = 0; s < 4; ++s) {  // values ~2000: +10 for inv_std 1, -10 for inv_std -1
+    EXPECT_EQ(out[s * 2 + 0], 10.f);
+    EXPECT_EQ(out[s * 2 + 1], -10.f);
+  }
+}
+
 TEST(WindowGatherReference, RejectsWindowBeforeChunkStart) {
   const auto chunk = make_chunk(1, 5, 1);
   const std::vector<int32_t> rows{0}, ends{2};
