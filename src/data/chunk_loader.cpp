@@ -1,4 +1,4 @@
-// ChunkLoader: background read-ahead of tiles into a bounded ring, live-chunk memory accounting, clean stop.
+// ChunkLoader: background read-ahead of tiles into a bounded ring of reused buffers, memory accounting, clean stop.
 #include "data/chunk_loader.hpp"
 
 #include <algorithm>
@@ -22,29 +22,44 @@ double seconds_since(Clock::time_point t0) {
 
 // Shared by the loader, its thread and the deleters of the chunks it hands out (which may
 // outlive the loader). One mutex guards everything; no chunk is ever released while it is held,
-// since a chunk's deleter takes it.
+// since a chunk's deleter takes it. held_bytes: live chunks that do not come from the pool, plus
+// the capacity of every pool buffer (live, idle, or being read into).
 struct LoaderState {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::shared_ptr<const Chunk>> ready;
-  size_t live_bytes = 0, live_chunks = 0, largest = 0;
+  std::vector<std::shared_ptr<Chunk>> pool;  // idle buffers of released chunks
+  size_t held_bytes = 0, live_chunks = 0, largest = 0;
   bool stop = false, done = false, reading = false;
   std::exception_ptr error;
   LoaderStats stats;
 };
 
-// Deleter of a handed-out chunk: drops the reference to the chunk as read (which the cache may
-// share), then gives its bytes back and wakes the loader thread.
+// A chunk as fetched: `pooled` ones are loader buffers, counted by capacity (`held`).
+struct Fetched {
+  std::shared_ptr<const Chunk> chunk;
+  bool pooled = false;
+  size_t held = 0;
+};
+
+// Deleter of a handed-out chunk: a pool buffer goes back to the pool (freed once the loader has
+// stopped); another chunk drops its reference (which the cache may share) and its bytes. Wakes
+// the loader thread.
 struct Release {
   std::shared_ptr<LoaderState> state;
   std::shared_ptr<const Chunk> inner;
-  size_t bytes = 0;
+  bool pooled = false;
+  size_t held = 0;
   void operator()(const Chunk*) {
-    inner.reset();
+    std::shared_ptr<const Chunk> drop = std::move(inner);  // freed after the lock
     {
       std::lock_guard<std::mutex> lock(state->mu);
-      state->live_bytes -= bytes;
       --state->live_chunks;
+      if (pooled && !state->stop) {
+        state->pool.push_back(std::const_pointer_cast<Chunk>(std::move(drop)));
+      } else {
+        state->held_bytes -= held;
+      }
     }
     state->cv.notify_all();
   }
@@ -63,8 +78,9 @@ struct ChunkLoader::Impl {
 
   Impl(TileSource& s, std::vector<Tile> o, size_t p, ChunkCache* c)
       : source(s), order(std::move(o)), prefetch(p), cache(c) {}
-  std::shared_ptr<const Chunk> fetch(const Tile& tile);
-  std::shared_ptr<const Chunk> track(std::shared_ptr<const Chunk> inner);
+  Fetched fetch(const Tile& tile);
+  Fetched read_pooled(const Tile& tile);
+  std::shared_ptr<const Chunk> track(Fetched f);
   bool wait_for_room();
   void run();
   std::shared_ptr<const Chunk> next_sync();
@@ -72,14 +88,50 @@ struct ChunkLoader::Impl {
   [[noreturn]] void throw_overheld() const;
 };
 
-// The chunk of `tile`: from the cache on a hit, else from the source (then cached).
-std::shared_ptr<const Chunk> ChunkLoader::Impl::fetch(const Tile& tile) {
-  if (cache) {
-    std::shared_ptr<const Chunk> hit = cache->get(tile);
+// Without a cache: reads `tile` into an idle pool buffer, or a new one when none is idle (then
+// at most prefetch + 1 buffers exist, since a read starts only while at most prefetch are live).
+Fetched ChunkLoader::Impl::read_pooled(const Tile& tile) {
+  std::shared_ptr<Chunk> buffer;
+  size_t before = 0;
+  {
+    std::lock_guard<std::mutex> lock(st->mu);
+    if (!st->pool.empty()) {
+      buffer = std::move(st->pool.back());
+      st->pool.pop_back();
+      before = buffer->capacity_bytes();
+      ++st->stats.buffer_reuses;
+    }
+  }
+  if (!buffer) buffer = std::make_shared<Chunk>();
+  const auto t0 = Clock::now();
+  try {
+    source.read_into(tile, *buffer);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(st->mu);
+    st->held_bytes -= before;
+    throw;
+  }
+  const double dt = seconds_since(t0);
+  const size_t after = buffer->capacity_bytes();
+  std::lock_guard<std::mutex> lock(st->mu);
+  st->stats.read_s += dt;
+  st->stats.bytes_read += static_cast<double>(buffer->bytes());
+  if (after != before) ++st->stats.buffer_allocations;
+  st->held_bytes = st->held_bytes - before + after;
+  return {std::move(buffer), true, after};
+}
+
+// The chunk of `tile`: from the cache on a hit, else from the source (then cached); without a
+// cache, into a reused buffer.
+Fetched ChunkLoader::Impl::fetch(const Tile& tile) {
+  if (!cache) return read_pooled(tile);
+  std::shared_ptr<const Chunk> hit = cache->get(tile);
+  {
     std::lock_guard<std::mutex> lock(st->mu);
     ++(hit ? st->stats.cache_hits : st->stats.cache_misses);
-    if (hit) return hit;
+    if (hit) st->held_bytes += hit->bytes();  // counted in full again (docs/loader.md)
   }
+  if (hit) return {hit, false, hit->bytes()};
   const auto t0 = Clock::now();
   std::shared_ptr<const Chunk> chunk = source.read(tile);
   const double dt = seconds_since(t0);
@@ -89,26 +141,26 @@ std::shared_ptr<const Chunk> ChunkLoader::Impl::fetch(const Tile& tile) {
     std::lock_guard<std::mutex> lock(st->mu);
     st->stats.read_s += dt;
     st->stats.bytes_read += static_cast<double>(chunk->bytes());
+    ++st->stats.buffer_allocations;
+    st->held_bytes += chunk->bytes();
   }
-  if (cache) cache->put(chunk);
-  return chunk;
+  cache->put(chunk);
+  return {chunk, false, chunk->bytes()};
 }
 
-// Wraps a chunk as read into the one handed out, whose deleter keeps the live-byte count.
-std::shared_ptr<const Chunk> ChunkLoader::Impl::track(std::shared_ptr<const Chunk> inner) {
-  const size_t bytes = inner->bytes();
+// Wraps a chunk as fetched into the one handed out, whose deleter keeps the held-byte count.
+std::shared_ptr<const Chunk> ChunkLoader::Impl::track(Fetched f) {
   size_t peak = 0, bound = 0;
   {
     std::lock_guard<std::mutex> lock(st->mu);
-    st->live_bytes += bytes;
     ++st->live_chunks;
-    st->largest = std::max(st->largest, bytes);
+    st->largest = std::max(st->largest, f.chunk->bytes());
     bound = st->stats.bound_bytes = (prefetch + 1) * st->largest;
-    peak = st->stats.peak_bytes = std::max(st->stats.peak_bytes, st->live_bytes);
+    peak = st->stats.peak_bytes = std::max(st->stats.peak_bytes, st->held_bytes);
   }
-  const Chunk* raw = inner.get();
-  std::shared_ptr<const Chunk> out(raw, Release{st, std::move(inner), bytes});
-  TS_CHECK(peak <= bound, "chunk loader: {} chunk bytes alive, over the bound of {} ((prefetch {} + 1) x {})",
+  const Chunk* raw = f.chunk.get();
+  std::shared_ptr<const Chunk> out(raw, Release{st, std::move(f.chunk), f.pooled, f.held});
+  TS_CHECK(peak <= bound, "chunk loader: {} chunk bytes held, over the bound of {} ((prefetch {} + 1) x {})",
            peak, bound, prefetch, bound / (prefetch + 1));
   return out;
 }
@@ -212,8 +264,11 @@ ChunkLoader::~ChunkLoader() {
   st->cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();  // waits for the read in progress, if any
   std::deque<std::shared_ptr<const Chunk>> ready;      // released after the lock
+  std::vector<std::shared_ptr<Chunk>> pool;
   std::lock_guard<std::mutex> lock(st->mu);
   ready.swap(st->ready);
+  pool.swap(st->pool);
+  for (const auto& b : pool) st->held_bytes -= b->capacity_bytes();
 }
 
 std::shared_ptr<const Chunk> ChunkLoader::next() {

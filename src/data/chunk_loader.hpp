@@ -22,6 +22,7 @@ struct Chunk {
   std::vector<float> label_values;   // [rows, bars, labels]
   std::vector<uint8_t> label_valid;  // [rows, bars]
   size_t bytes() const;
+  size_t capacity_bytes() const;     // bytes its vectors hold allocated (>= bytes() in a reused chunk)
 };
 
 // Where a ChunkLoader gets its tiles: the store (ChunkReader), or a fake in tests. read() is
@@ -30,6 +31,9 @@ class TileSource {
  public:
   virtual ~TileSource() = default;
   virtual std::shared_ptr<const Chunk> read(const Tile& tile) = 0;
+  // Reads `tile` into `out`, reusing its buffers where they are large enough (a buffer that is
+  // too small is replaced by one of exactly the new size). Default: copies read(tile).
+  virtual void read_into(const Tile& tile, Chunk& out) { out = *read(tile); }
 };
 
 // Reads tiles with one hyperslab per dataset from a store opened serially on this rank, with the
@@ -43,6 +47,7 @@ class ChunkReader : public TileSource {
   ChunkReader(const ChunkReader&) = delete;
   ChunkReader& operator=(const ChunkReader&) = delete;
   std::shared_ptr<const Chunk> read(const Tile& tile) override;
+  void read_into(const Tile& tile, Chunk& out) override;
   int64_t features() const;
   int64_t labels() const;
   int64_t tickers() const;
@@ -82,6 +87,8 @@ struct LoaderStats {
   size_t peak_bytes = 0;           // most bytes of this loader's chunks alive at once (see below)
   size_t bound_bytes = 0;          // (prefetch + 1) x largest chunk: peak_bytes never exceeds it
   int64_t cache_hits = 0, cache_misses = 0;
+  int64_t buffer_allocations = 0;  // chunk buffers allocated or grown (without a cache: reused after)
+  int64_t buffer_reuses = 0;       // reads into a buffer a released chunk gave back
 };
 
 // Reads `order` (tiles) in sequence on a background thread, keeping at most `prefetch` chunks
@@ -94,6 +101,11 @@ struct LoaderStats {
 // (instead of waiting forever) when the consumer itself holds prefetch + 1 chunks and needs
 // another; at prefetch 0 release the previous chunk before next(). `source` and `cache` must
 // outlive the loader; chunks may outlive it.
+// Buffers: without a cache, a chunk the consumer releases gives its buffers back to the loader,
+// which reads the next tile into them (TileSource::read_into), so steady state allocates nothing.
+// Idle buffers count in peak_bytes (by capacity) like live chunks: at most prefetch + 1 buffers
+// exist, each no larger than the largest chunk, so the bound holds. With a cache, every read gets
+// fresh buffers (the cache keeps them).
 class ChunkLoader {
  public:
   ChunkLoader(TileSource& source, std::vector<Tile> order, int64_t prefetch, ChunkCache* cache);

@@ -1,4 +1,4 @@
-// ChunkReader: one hyperslab per dataset per tile from a serially opened store, HDF5 chunk cache sized to a tile.
+// ChunkReader: one hyperslab per dataset per tile (into reusable buffers) from a serially opened store, HDF5 chunk cache sized to a tile.
 #include <algorithm>
 
 #include "core/error.hpp"
@@ -64,10 +64,11 @@ void fit_cache(hid_t file, Slab& s, const std::vector<hsize_t>& start, const std
 }
 
 template <typename T>
-void read_into(const h5::File& file, Slab& s, hid_t mem_type, const std::vector<hsize_t>& start,
-               const std::vector<hsize_t>& count, std::vector<T>& out) {
+void read_slab_into(const h5::File& file, Slab& s, hid_t mem_type, const std::vector<hsize_t>& start,
+                    const std::vector<hsize_t>& count, std::vector<T>& out) {
   size_t n = 1;
   for (hsize_t c : count) n *= static_cast<size_t>(c);
+  if (out.capacity() < n) std::vector<T>().swap(out);  // regrow to exactly n, never by doubling
   out.resize(n);
   if (n == 0) return;
   fit_cache(file.id(), s, start, count);
@@ -78,6 +79,10 @@ void read_into(const h5::File& file, Slab& s, hid_t mem_type, const std::vector<
 
 size_t Chunk::bytes() const {
   return (values.size() + label_values.size()) * sizeof(float) + valid.size() + label_valid.size();
+}
+
+size_t Chunk::capacity_bytes() const {
+  return (values.capacity() + label_values.capacity()) * sizeof(float) + valid.capacity() + label_valid.capacity();
 }
 
 struct ChunkReader::Impl {
@@ -126,12 +131,18 @@ ChunkReader::ChunkReader(const std::string& store_path, int64_t seq_len) {
 ChunkReader::~ChunkReader() = default;
 
 std::shared_ptr<const Chunk> ChunkReader::read(const Tile& tile) {
+  auto c = std::make_shared<Chunk>();
+  read_into(tile, *c);
+  return c;
+}
+
+void ChunkReader::read_into(const Tile& tile, Chunk& out) {
   Impl& m = *impl_;
   TS_CHECK(tile.row_begin >= 0 && tile.rows >= 0 && tile.row_begin + tile.rows <= m.tickers &&
                tile.bar_begin >= 0 && tile.bars >= 0 && tile.bar_begin + tile.bars <= m.bars,
            "tile rows [{}, +{}) x bars [{}, +{}) lies outside the store's {} tickers x {} bars",
            tile.row_begin, tile.rows, tile.bar_begin, tile.bars, m.tickers, m.bars);
-  auto c = std::make_shared<Chunk>();
+  Chunk* c = &out;
   c->tile = tile;
   c->bar0 = tile.read_begin(m.seq_len);
   c->bars = tile.bar_begin + tile.bars - c->bar0;
@@ -140,11 +151,10 @@ std::shared_ptr<const Chunk> ChunkReader::read(const Tile& tile) {
   const auto r0 = static_cast<hsize_t>(tile.row_begin), rows = static_cast<hsize_t>(tile.rows);
   const auto b0 = static_cast<hsize_t>(c->bar0), bars = static_cast<hsize_t>(c->bars);
   const auto nf = static_cast<hsize_t>(m.features), nl = static_cast<hsize_t>(m.labels);
-  read_into(m.file, m.values, H5T_NATIVE_FLOAT, {r0, b0, 0}, {rows, bars, nf}, c->values);
-  read_into(m.file, m.valid, H5T_NATIVE_UINT8, {r0, b0}, {rows, bars}, c->valid);
-  read_into(m.file, m.label_values, H5T_NATIVE_FLOAT, {r0, b0, 0}, {rows, bars, nl}, c->label_values);
-  read_into(m.file, m.label_valid, H5T_NATIVE_UINT8, {r0, b0}, {rows, bars}, c->label_valid);
-  return c;
+  read_slab_into(m.file, m.values, H5T_NATIVE_FLOAT, {r0, b0, 0}, {rows, bars, nf}, c->values);
+  read_slab_into(m.file, m.valid, H5T_NATIVE_UINT8, {r0, b0}, {rows, bars}, c->valid);
+  read_slab_into(m.file, m.label_values, H5T_NATIVE_FLOAT, {r0, b0, 0}, {rows, bars, nl}, c->label_values);
+  read_slab_into(m.file, m.label_valid, H5T_NATIVE_UINT8, {r0, b0}, {rows, bars}, c->label_valid);
 }
 
 int64_t ChunkReader::features() const { return impl_->features; }

@@ -1,4 +1,4 @@
-// Chunk loader: tiles equal the store's slabs, order and contents at every prefetch, memory bound, errors, stop, LRU cache, stats JSON.
+// Chunk loader: tiles equal the store's slabs, order and contents at every prefetch, buffer reuse, memory bound, errors, stop, LRU cache, stats JSON.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -212,6 +212,38 @@ TEST(ChunkLoader, PeakMemoryReachesButNeverExceedsTheBound) {
     EXPECT_DOUBLE_EQ(j["peak_mb"].get<double>(), 300e-6);
     EXPECT_DOUBLE_EQ(j["bound_mb"].get<double>(), 300e-6);
   }
+}
+
+TEST(ChunkLoader, SteadyStateReadsReuseTheBuffersOfReleasedChunks) {
+  const TestStore s = make_store("reuse");
+  ChunkReader reader(s.path, 16);
+  std::vector<Tile> order;  // same-shaped tiles (full history), so every read fits a used buffer
+  for (int rep = 0; rep < 2; ++rep)
+    for (int64_t r = 0; r + 4 <= s.n; r += 4)
+      for (int64_t b = 25; b + 25 <= s.t; b += 25) order.push_back({r, 4, b, 25});
+  std::shuffle(order.begin(), order.end(), std::mt19937(5));
+  for (int64_t prefetch : {0, 1, 2}) {
+    ChunkLoader loader(reader, order, prefetch, nullptr);
+    size_t i = 0;
+    std::shared_ptr<const Chunk> previous;
+    while (auto c = loader.next()) {
+      expect_same(*c, expected_chunk(s, order[i++], 16));
+      if (previous) expect_same(*previous, expected_chunk(s, order[i - 2], 16));  // not overwritten
+      previous = prefetch > 0 ? c : nullptr;
+    }
+    ASSERT_EQ(i, order.size());
+    const LoaderStats st = loader.stats();
+    EXPECT_LE(st.buffer_allocations, prefetch + 1) << "prefetch " << prefetch;
+    EXPECT_EQ(st.buffer_allocations + st.buffer_reuses, static_cast<int64_t>(order.size()));
+    EXPECT_LE(st.peak_bytes, st.bound_bytes);
+  }
+  FakeSource fake;  // a source without read_into: its chunks are copied into reused buffers
+  ChunkLoader loader(fake, fake_tiles(20), 2, nullptr);
+  int64_t seen = 0;
+  while (auto c = loader.next()) EXPECT_EQ(c->values.at(0), static_cast<float>(seen++));
+  EXPECT_EQ(seen, 20);
+  EXPECT_LE(loader.stats().buffer_allocations, 3);
+  EXPECT_EQ(loader.stats().buffer_reuses, 20 - loader.stats().buffer_allocations);
 }
 
 TEST(ChunkLoader, AConsumerHoldingTooManyChunksGetsAnErrorNotAHang) {
