@@ -3,6 +3,7 @@
 
 #include "app/bench_features.hpp"
 #include "app/bench_ingest.hpp"
+#include "app/bench_loader.hpp"
 #include "app/bench_train_cli.hpp"
 #include "app/commands.hpp"
 #include "core/error.hpp"
@@ -66,6 +67,7 @@ void add_bench(CLI::App& app, CommandRunner& runner) {
   add_bench_ingest(*bench, runner);
   add_bench_features(*bench, runner);
   add_bench_train(*bench, runner);
+  add_bench_loader(*bench, runner);
 }
 
 }  // namespace tickstream
