@@ -122,11 +122,11 @@ Fetched ChunkLoader::Impl::read_pooled(const Tile& tile) {
 }
 
 // The chunk of `tile`: from the cache on a hit, else from the source (then cached); without a
-// cache, into a reused buffer.
+// cache, into a reused buffer when the source can read into one.
 Fetched ChunkLoader::Impl::fetch(const Tile& tile) {
-  if (!cache) return read_pooled(tile);
-  std::shared_ptr<const Chunk> hit = cache->get(tile);
-  {
+  if (!cache && source.reads_into()) return read_pooled(tile);
+  std::shared_ptr<const Chunk> hit = cache ? cache->get(tile) : nullptr;
+  if (cache) {
     std::lock_guard<std::mutex> lock(st->mu);
     ++(hit ? st->stats.cache_hits : st->stats.cache_misses);
     if (hit) st->held_bytes += hit->bytes();  // counted in full again (docs/loader.md)
@@ -144,7 +144,7 @@ Fetched ChunkLoader::Impl::fetch(const Tile& tile) {
     ++st->stats.buffer_allocations;
     st->held_bytes += chunk->bytes();
   }
-  cache->put(chunk);
+  if (cache) cache->put(chunk);
   return {chunk, false, chunk->bytes()};
 }
 

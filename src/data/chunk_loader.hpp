@@ -32,8 +32,11 @@ class TileSource {
   virtual ~TileSource() = default;
   virtual std::shared_ptr<const Chunk> read(const Tile& tile) = 0;
   // Reads `tile` into `out`, reusing its buffers where they are large enough (a buffer that is
-  // too small is replaced by one of exactly the new size). Default: copies read(tile).
+  // too small is replaced by one of exactly the new size). Used by a ChunkLoader only when
+  // reads_into() is true (default: false, read() is used and its chunks are handed out as they
+  // are, e.g. shared resident tiles). Default: copies read(tile).
   virtual void read_into(const Tile& tile, Chunk& out) { out = *read(tile); }
+  virtual bool reads_into() const { return false; }
 };
 
 // Reads tiles with one hyperslab per dataset from a store opened serially on this rank, with the
@@ -48,6 +51,7 @@ class ChunkReader : public TileSource {
   ChunkReader& operator=(const ChunkReader&) = delete;
   std::shared_ptr<const Chunk> read(const Tile& tile) override;
   void read_into(const Tile& tile, Chunk& out) override;
+  bool reads_into() const override { return true; }
   int64_t features() const;
   int64_t labels() const;
   int64_t tickers() const;
@@ -101,11 +105,12 @@ struct LoaderStats {
 // (instead of waiting forever) when the consumer itself holds prefetch + 1 chunks and needs
 // another; at prefetch 0 release the previous chunk before next(). `source` and `cache` must
 // outlive the loader; chunks may outlive it.
-// Buffers: without a cache, a chunk the consumer releases gives its buffers back to the loader,
-// which reads the next tile into them (TileSource::read_into), so steady state allocates nothing.
+// Buffers: without a cache and with a source that reads_into() (ChunkReader), a chunk the
+// consumer releases gives its buffers back to the loader, which reads the next tile into them
+// (TileSource::read_into), so steady state allocates nothing.
 // Idle buffers count in peak_bytes (by capacity) like live chunks: at most prefetch + 1 buffers
-// exist, each no larger than the largest chunk, so the bound holds. With a cache, every read gets
-// fresh buffers (the cache keeps them).
+// exist, each no larger than the largest chunk, so the bound holds. Otherwise (a cache, or another
+// source) chunks come from read() as before.
 class ChunkLoader {
  public:
   ChunkLoader(TileSource& source, std::vector<Tile> order, int64_t prefetch, ChunkCache* cache);
