@@ -74,14 +74,15 @@ nlohmann::json machine() {
 nlohmann::json raw_figures(ChunkReader& reader, SlabReference& ref, const std::vector<Tile>& order, int repeat,
                            double* tile_read_s) {
   std::vector<uint64_t> want, got;
+  ChunkBufferPool spare;  // kept across passes, as training keeps it across epochs
   ref.pass(order, &want);
-  loader_pass(reader, order, 2, 0, &got);
+  loader_pass(reader, order, 2, 0, &got, spare);
   TS_CHECK(want == got, "bench loader: the loader's bytes differ from the H5Dread reference's (per-tile checksums)");
   std::vector<double> loader_mb_s, ref_mb_s, ratios, per_tile_read;
   for (int r = 0; r < repeat; ++r) {
     const double bytes = ref.bytes(order);
     const double t_ref = ref.pass(order, nullptr);
-    const LoaderRun run = loader_pass(reader, order, 2, 0, nullptr);
+    const LoaderRun run = loader_pass(reader, order, 2, 0, nullptr, spare);
     TS_CHECK(run.stats.chunks == static_cast<int64_t>(order.size()) && run.stats.bytes_read == bytes,
              "bench loader: the loader delivered {} chunks / {} bytes, the reference {} / {}", run.stats.chunks,
              run.stats.bytes_read, order.size(), bytes);
@@ -108,9 +109,10 @@ nlohmann::json overlap_figures(ChunkReader& reader, const std::vector<Tile>& ord
   nlohmann::json p2_stats;
   double peak = 0, bound = 0;
   int64_t allocations = 0;
+  ChunkBufferPool spare0, spare2;
   for (int r = 0; r < repeat; ++r) {
-    const LoaderRun p0 = loader_pass(reader, order, 0, compute_s, nullptr);
-    const LoaderRun p2 = loader_pass(reader, order, 2, compute_s, nullptr);
+    const LoaderRun p0 = loader_pass(reader, order, 0, compute_s, nullptr, spare0);
+    const LoaderRun p2 = loader_pass(reader, order, 2, compute_s, nullptr, spare2);
     for (const LoaderRun* run : {&p0, &p2})
       TS_CHECK(run->stats.chunks == static_cast<int64_t>(order.size()), "bench loader: overlap run read {} of {} tiles",
                run->stats.chunks, order.size());

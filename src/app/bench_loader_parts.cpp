@@ -116,10 +116,10 @@ double SlabReference::bytes(const std::vector<Tile>& order) const {
 nlohmann::json SlabReference::chunk_shape() const { return impl_->chunk; }
 
 LoaderRun loader_pass(ChunkReader& reader, const std::vector<Tile>& order, int64_t prefetch, double compute_s,
-                      std::vector<uint64_t>* hashes) {
+                      std::vector<uint64_t>* hashes, ChunkBufferPool& spare) {
   LoaderRun run;
   const auto t0 = Clock::now();
-  ChunkLoader loader(reader, order, prefetch, nullptr);
+  ChunkLoader loader(reader, order, prefetch, nullptr, &spare);
   while (auto c = loader.next()) {
     if (hashes) hashes->push_back(chunk_checksum(*c));
     if (compute_s > 0) busy_wait(compute_s);

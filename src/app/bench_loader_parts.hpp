@@ -37,10 +37,11 @@ struct LoaderRun {
   LoaderStats stats;
 };
 
-// One pass of a fresh ChunkLoader (no cache) over `order`; the consumer busy-waits `compute_s`
-// per chunk (0: does nothing). `hashes`: per-tile checksums appended.
+// One pass of a fresh ChunkLoader (no cache) over `order`, starting from the warm buffers in
+// `spare` as training's next epoch does; the consumer busy-waits `compute_s` per chunk (0: does
+// nothing). `hashes`: per-tile checksums appended.
 LoaderRun loader_pass(ChunkReader& reader, const std::vector<Tile>& order, int64_t prefetch, double compute_s,
-                      std::vector<uint64_t>* hashes);
+                      std::vector<uint64_t>* hashes, ChunkBufferPool& spare);
 
 // (c) window_gather_reference of `batch` windows x seq_len x F from one resident chunk of
 // `tile`, plus labels, into preallocated buffers: median and p99 ms over `batches` batches of

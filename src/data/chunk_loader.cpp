@@ -73,6 +73,7 @@ struct ChunkLoader::Impl {
   size_t prefetch = 0;
   ChunkCache* cache = nullptr;
   std::shared_ptr<LoaderState> st = std::make_shared<LoaderState>();
+  ChunkBufferPool* spare = nullptr;
   size_t next_tile = 0;  // prefetch 0: the next tile next() reads
   std::thread worker;
 
@@ -249,9 +250,33 @@ std::shared_ptr<const Chunk> ChunkLoader::Impl::next_async() {
   return chunk;
 }
 
-ChunkLoader::ChunkLoader(TileSource& source, std::vector<Tile> order, int64_t prefetch, ChunkCache* cache) {
+std::vector<std::shared_ptr<Chunk>> ChunkBufferPool::take(size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const size_t k = std::min(n, idle_.size());
+  std::vector<std::shared_ptr<Chunk>> out(idle_.end() - static_cast<std::ptrdiff_t>(k), idle_.end());
+  idle_.resize(idle_.size() - k);
+  return out;
+}
+
+void ChunkBufferPool::give(std::vector<std::shared_ptr<Chunk>> buffers) {
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_ = std::move(buffers);  // only the last loader's: at most prefetch + 1 buffers
+}
+
+size_t ChunkBufferPool::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idle_.size();
+}
+
+ChunkLoader::ChunkLoader(TileSource& source, std::vector<Tile> order, int64_t prefetch, ChunkCache* cache,
+                         ChunkBufferPool* spare) {
   TS_REQUIRE_INPUT(prefetch >= 0, "[loader] prefetch must be >= 0, got {}", prefetch);
   impl_ = std::make_unique<Impl>(source, std::move(order), static_cast<size_t>(prefetch), cache);
+  if (spare != nullptr && cache == nullptr && source.reads_into()) {
+    impl_->spare = spare;
+    impl_->st->pool = spare->take(static_cast<size_t>(prefetch) + 1);
+    for (const auto& b : impl_->st->pool) impl_->st->held_bytes += b->capacity_bytes();
+  }
   if (prefetch > 0) impl_->worker = std::thread([m = impl_.get()] { m->run(); });
 }
 
@@ -269,6 +294,7 @@ ChunkLoader::~ChunkLoader() {
   ready.swap(st->ready);
   pool.swap(st->pool);
   for (const auto& b : pool) st->held_bytes -= b->capacity_bytes();
+  if (impl_->spare != nullptr) impl_->spare->give(std::move(pool));
 }
 
 std::shared_ptr<const Chunk> ChunkLoader::next() {

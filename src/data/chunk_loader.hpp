@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -111,9 +112,25 @@ struct LoaderStats {
 // Idle buffers count in peak_bytes (by capacity) like live chunks: at most prefetch + 1 buffers
 // exist, each no larger than the largest chunk, so the bound holds. Otherwise (a cache, or another
 // source) chunks come from read() as before.
+// Idle chunk buffers kept between loaders (a consumer creates one loader per epoch and on every
+// restart), so a new loader reads into warm memory instead of page-faulting fresh buffers.
+// Holds at most what the last loader had idle (prefetch + 1 buffers). Thread-safe.
+class ChunkBufferPool {
+ public:
+  std::vector<std::shared_ptr<Chunk>> take(size_t n);
+  void give(std::vector<std::shared_ptr<Chunk>> buffers);
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<Chunk>> idle_;
+};
+
 class ChunkLoader {
  public:
-  ChunkLoader(TileSource& source, std::vector<Tile> order, int64_t prefetch, ChunkCache* cache);
+  // `spare` (optional): buffers to start from, and where the idle ones go when the loader ends.
+  ChunkLoader(TileSource& source, std::vector<Tile> order, int64_t prefetch, ChunkCache* cache,
+              ChunkBufferPool* spare = nullptr);
   ~ChunkLoader();
   ChunkLoader(const ChunkLoader&) = delete;
   ChunkLoader& operator=(const ChunkLoader&) = delete;

@@ -144,6 +144,11 @@ class FaultPoint final : public TileSource {
     maybe_inject_fault("loader_read", rank_);
     return inner_.read(t);
   }
+  void read_into(const Tile& t, Chunk& out) override {
+    maybe_inject_fault("loader_read", rank_);
+    inner_.read_into(t, out);
+  }
+  bool reads_into() const override { return inner_.reads_into(); }
 
  private:
   TileSource& inner_;
@@ -213,6 +218,7 @@ class StreamingSource final : public BatchSource {
   // loader and the chunk and windows in use. q = lap * tiles + k numbers the tiles read so far.
   int64_t epoch_ = -1, n_ = 0, laps_ = 1;
   std::vector<int64_t> order_, prefix_;
+  ChunkBufferPool spare_;  // warm chunk buffers from one loader to the next (declared before it)
   std::unique_ptr<FaultPoint> fault_;
   std::unique_ptr<ChunkLoader> loader_;
   LoaderStats retired_;
@@ -294,7 +300,7 @@ void StreamingSource::restart_loader(int64_t q) {
   std::vector<Tile> list;
   for (int64_t i = q; i < laps_ * tiles; ++i) list.push_back(plan_.tiles[static_cast<size_t>(order_[static_cast<size_t>(i % tiles)])]);
   fault_ = std::make_unique<FaultPoint>(resident_ ? static_cast<TileSource&>(*resident_) : *reader_, rank_);
-  loader_ = std::make_unique<ChunkLoader>(*fault_, std::move(list), resident_ ? 0 : prefetch_, cache_.get());
+  loader_ = std::make_unique<ChunkLoader>(*fault_, std::move(list), resident_ ? 0 : prefetch_, cache_.get(), &spare_);
   loader_q_ = q;
 }
 

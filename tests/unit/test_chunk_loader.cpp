@@ -246,6 +246,27 @@ TEST(ChunkLoader, SteadyStateReadsReuseTheBuffersOfReleasedChunks) {
   EXPECT_EQ(loader.stats().buffer_reuses, 0);
 }
 
+// A pool passed from one loader to the next (training: one loader per epoch) hands its warm
+// buffers on: the second loader allocates nothing for same-shaped tiles.
+TEST(ChunkLoader, ASparePoolCarriesWarmBuffersToTheNextLoader) {
+  const TestStore s = make_store("spare");
+  ChunkReader reader(s.path, 16);
+  std::vector<Tile> order;
+  for (int64_t r = 0; r + 4 <= s.n; r += 4) order.push_back({r, 4, 25, 25});
+  ChunkBufferPool spare;
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    ChunkLoader loader(reader, order, 2, nullptr, &spare);
+    size_t i = 0;
+    while (auto c = loader.next()) expect_same(*c, expected_chunk(s, order[i++], 16));
+    const LoaderStats st = loader.stats();
+    if (epoch == 0) EXPECT_GT(st.buffer_allocations, 0);
+    else EXPECT_EQ(st.buffer_allocations, 0) << "epoch " << epoch;
+    EXPECT_LE(st.peak_bytes, st.bound_bytes);
+  }
+  EXPECT_GE(spare.size(), 1u);
+  EXPECT_LE(spare.size(), 3u);
+}
+
 TEST(ChunkLoader, AConsumerHoldingTooManyChunksGetsAnErrorNotAHang) {
   FakeSource source;
   ChunkLoader loader(source, fake_tiles(5), 1, nullptr);
