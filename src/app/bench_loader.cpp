@@ -203,11 +203,8 @@ void add_bench_loader(CLI::App& bench, CommandRunner& runner) {
       TS_REQUIRE_INPUT(ctx.size() == 1, "bench: run it without mpirun; it launches its own ranks");
       TS_REQUIRE_INPUT(o->seq_len <= o->bars, "bench loader: --seq-len {} exceeds --bars {}", o->seq_len, o->bars);
       if (!out->empty()) require_output_path(*out);
-      const nlohmann::json j = bench_loader(ctx, *o);
-      if (!*json) print_root(ctx, "bench loader (MB/s best of interleaved runs; stall and assembly on this VM)\n");
-      print_root(ctx, j.dump(2) + "\n");
-      if (!out->empty()) write_file_atomically(*out, j.dump(2) + "\n");
-      return 0;
+      return report_bench(ctx, bench_loader(ctx, *o), *json, *out,
+                          "bench loader (MB/s best of interleaved runs; stall and assembly on this VM)");
     };
   });
 }

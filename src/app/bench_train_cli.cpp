@@ -283,11 +283,8 @@ void add_bench_train(CLI::App& bench, CommandRunner& runner) {
     runner = [o, json, out](RankContext& ctx) {
       TS_REQUIRE_INPUT(ctx.size() == 1, "bench: run it without mpirun; it launches its own ranks");
       if (!out->empty()) require_output_path(*out);
-      const nlohmann::json j = bench_train(ctx, *o);
-      if (!*json) print_root(ctx, "bench train (samples/s over all ranks, 1 thread per rank; best of interleaved runs)\n");
-      print_root(ctx, j.dump(2) + "\n");
-      if (!out->empty()) write_file_atomically(*out, j.dump(2) + "\n");
-      return 0;
+      return report_bench(ctx, bench_train(ctx, *o), *json, *out,
+                          "bench train (samples/s over all ranks, 1 thread per rank; best of interleaved runs)");
     };
   });
 }

@@ -6,6 +6,7 @@
 #include "app/bench_loader.hpp"
 #include "app/bench_train_cli.hpp"
 #include "app/commands.hpp"
+#include "store/file_util.hpp"
 #include "core/error.hpp"
 
 namespace tickstream {
@@ -29,10 +30,8 @@ void add_bench_ingest(CLI::App& bench, CommandRunner& runner) {
   cmd->callback([&runner, o, json] {
     runner = [o, json](RankContext& ctx) {
       TS_REQUIRE_INPUT(ctx.size() == 1, "bench: run it without mpirun; it launches its own ranks");
-      const nlohmann::json j = bench_ingest(*o);
-      if (!*json) print_root(ctx, "bench ingest (rows/s and MB/s of CSV input; best of interleaved runs)\n");
-      print_root(ctx, j.dump(2) + "\n");
-      return 0;
+      return report_bench(ctx, bench_ingest(*o), *json, "",
+                          "bench ingest (rows/s and MB/s of CSV input; best of interleaved runs)");
     };
   });
 }
@@ -51,10 +50,8 @@ void add_bench_features(CLI::App& bench, CommandRunner& runner) {
     runner = [o, json](RankContext& ctx) {
       TS_REQUIRE_INPUT(ctx.size() == 1, "bench: run it without mpirun; it launches its own ranks");
       ctx.ensure_kokkos();
-      const nlohmann::json j = bench_features(*o);
-      if (!*json) print_root(ctx, "bench features (cold = read + kernels + stats + write; best of interleaved runs)\n");
-      print_root(ctx, j.dump(2) + "\n");
-      return 0;
+      return report_bench(ctx, bench_features(*o), *json, "",
+                          "bench features (cold = read + kernels + stats + write; best of interleaved runs)");
     };
   });
 }
@@ -68,6 +65,14 @@ void add_bench(CLI::App& app, CommandRunner& runner) {
   add_bench_features(*bench, runner);
   add_bench_train(*bench, runner);
   add_bench_loader(*bench, runner);
+}
+
+int report_bench(const RankContext& ctx, const nlohmann::json& result, bool json_only, const std::string& out,
+                 const std::string& title) {
+  if (!json_only) print_root(ctx, title + "\n");
+  print_root(ctx, result.dump(2) + "\n");
+  if (!out.empty() && ctx.is_root()) write_file_atomically(out, result.dump(2) + "\n");
+  return 0;
 }
 
 }  // namespace tickstream

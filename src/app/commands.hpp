@@ -26,4 +26,9 @@ void add_version(CLI::App& app, CommandRunner& runner);
 // Prints on rank 0 only (progress and results).
 void print_root(const RankContext& ctx, const std::string& text);
 
+// A benchmark's result on rank 0: `title` first unless `json_only`, then the JSON; also written
+// atomically to `out` when it is not empty. Returns the exit code (0).
+int report_bench(const RankContext& ctx, const nlohmann::json& result, bool json_only, const std::string& out,
+                 const std::string& title);
+
 }  // namespace tickstream

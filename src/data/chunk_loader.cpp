@@ -155,7 +155,8 @@ std::shared_ptr<const Chunk> ChunkLoader::Impl::track(Fetched f) {
   {
     std::lock_guard<std::mutex> lock(st->mu);
     ++st->live_chunks;
-    st->largest = std::max(st->largest, f.chunk->bytes());
+    // A pooled buffer may hold more than its chunk (an earlier, larger tile): count its capacity.
+    st->largest = std::max(st->largest, f.pooled ? f.held : f.chunk->bytes());
     bound = st->stats.bound_bytes = (prefetch + 1) * st->largest;
     peak = st->stats.peak_bytes = std::max(st->stats.peak_bytes, st->held_bytes);
   }
@@ -275,7 +276,10 @@ ChunkLoader::ChunkLoader(TileSource& source, std::vector<Tile> order, int64_t pr
   if (spare != nullptr && cache == nullptr && source.reads_into()) {
     impl_->spare = spare;
     impl_->st->pool = spare->take(static_cast<size_t>(prefetch) + 1);
-    for (const auto& b : impl_->st->pool) impl_->st->held_bytes += b->capacity_bytes();
+    for (const auto& b : impl_->st->pool) {
+      impl_->st->held_bytes += b->capacity_bytes();
+      impl_->st->largest = std::max(impl_->st->largest, b->capacity_bytes());
+    }
   }
   if (prefetch > 0) impl_->worker = std::thread([m = impl_.get()] { m->run(); });
 }

@@ -90,7 +90,7 @@ struct LoaderStats {
   double read_s = 0;               // time the loader thread spent reading
   std::vector<double> wait_ms;     // consumer wait per chunk
   size_t peak_bytes = 0;           // most bytes of this loader's chunks alive at once (see below)
-  size_t bound_bytes = 0;          // (prefetch + 1) x largest chunk: peak_bytes never exceeds it
+  size_t bound_bytes = 0;          // (prefetch + 1) x largest chunk or reused buffer: peak_bytes never exceeds it
   int64_t cache_hits = 0, cache_misses = 0;
   int64_t buffer_allocations = 0;  // chunk buffers allocated or grown (without a cache: reused after)
   int64_t buffer_reuses = 0;       // reads into a buffer a released chunk gave back
