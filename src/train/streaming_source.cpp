@@ -197,7 +197,7 @@ class StreamingSource final : public BatchSource {
   const std::vector<Window>& windows_at(int64_t q);
   void restart_loader(int64_t q);
   void retire_loader();
-  void load_validation(const StoreReader& store);
+  void load_validation();
 
   FeatureStoreInfo info_;
   ValidityMasks masks_;
@@ -246,7 +246,7 @@ StreamingSource::StreamingSource(MPI_Comm comm, const Config& c)
   const double mean = sums[1] / std::max(1.0, sums[0]), var = sums[2] / std::max(1.0, sums[0]) - mean * mean;
   label_scale_ = var > 0 ? std::sqrt(var) : 1.0;
   reader_ = std::make_unique<ChunkReader>(c.data.store, c.model.seq_len);
-  load_validation(store);
+  load_validation();
   double shard_bytes = 0;
   for (const Tile& t : mine)
     shard_bytes += static_cast<double>(t.rows * (t.bars + seq_len_ - 1)) * (4.0 * (features() + 2) + 2.0);
@@ -260,7 +260,7 @@ StreamingSource::StreamingSource(MPI_Comm comm, const Config& c)
   }
 }
 
-void StreamingSource::load_validation(const StoreReader& store) {
+void StreamingSource::load_validation() {
   if (valid_rule_.period.empty()) return;
   const auto counts = count_windows(masks_.features, masks_.labels, masks_.tickers, masks_.bars, valid_rule_);
   const auto [begin, end] = owned_range(balanced_owners(counts, plan_.ranks), rank_);
@@ -270,7 +270,6 @@ void StreamingSource::load_validation(const StoreReader& store) {
   valid_tiles_.load(*reader_, tiles);
   for (const Tile& t : tiles)
     for (const Window& w : tile_windows(masks_, valid_rule_, t)) valid_.emplace_back(t, w);
-  (void)store;
 }
 
 void StreamingSource::begin_epoch(int64_t epoch) {
