@@ -7,9 +7,11 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/error.hpp"
+#include "store/h5.hpp"
 
 namespace tickstream {
 namespace {
@@ -76,6 +78,7 @@ struct ChunkLoader::Impl {
   ChunkBufferPool* spare = nullptr;
   size_t next_tile = 0;  // prefetch 0: the next tile next() reads
   std::thread worker;
+  std::optional<h5::BackgroundReaderScope> background;  // while the worker thread reads HDF5
 
   Impl(TileSource& s, std::vector<Tile> o, size_t p, ChunkCache* c)
       : source(s), order(std::move(o)), prefetch(p), cache(c) {}
@@ -281,7 +284,10 @@ ChunkLoader::ChunkLoader(TileSource& source, std::vector<Tile> order, int64_t pr
       impl_->st->largest = std::max(impl_->st->largest, b->capacity_bytes());
     }
   }
-  if (prefetch > 0) impl_->worker = std::thread([m = impl_.get()] { m->run(); });
+  if (prefetch > 0) {
+    impl_->background.emplace();
+    impl_->worker = std::thread([m = impl_.get()] { m->run(); });
+  }
 }
 
 ChunkLoader::~ChunkLoader() {
@@ -292,6 +298,7 @@ ChunkLoader::~ChunkLoader() {
   }
   st->cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();  // waits for the read in progress, if any
+  impl_->background.reset();
   std::deque<std::shared_ptr<const Chunk>> ready;      // released after the lock
   std::vector<std::shared_ptr<Chunk>> pool;
   std::lock_guard<std::mutex> lock(st->mu);

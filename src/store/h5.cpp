@@ -2,6 +2,7 @@
 #include "store/h5.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 
 #include "core/error.hpp"
@@ -72,7 +73,27 @@ File::File(Handle h, bool parallel) : handle_(std::move(h)), parallel_(parallel)
   if (parallel_) xfer_ = make_xfer();
 }
 
+namespace {
+// The number of background HDF5 readers alive in this process: process-wide by nature, because
+// HDF5's own state is (see BackgroundReaderScope).
+std::atomic<int>& background_readers() {
+  static std::atomic<int> count{0};
+  return count;
+}
+
+void require_no_background_reader(const std::string& path) {
+  TS_CHECK(background_readers().load() == 0,
+           "{}: opening an HDF5 file while a chunk loader thread reads another (HDF5 is not thread-safe "
+           "here): destroy the loader (its batch source) first", path);
+}
+}  // namespace
+
+BackgroundReaderScope::BackgroundReaderScope() { ++background_readers(); }
+BackgroundReaderScope::~BackgroundReaderScope() { --background_readers(); }
+int BackgroundReaderScope::active() { return background_readers().load(); }
+
 File File::create(const std::string& path, MPI_Comm comm) {
+  require_no_background_reader(path);
   silence_error_printing();
   comm = effective_comm(comm);
   Handle fapl = make_fapl(comm);
@@ -84,6 +105,7 @@ File File::create(const std::string& path, MPI_Comm comm) {
 }
 
 File File::open(const std::string& path, bool writable, MPI_Comm comm) {
+  require_no_background_reader(path);
   silence_error_printing();
   comm = effective_comm(comm);
   Handle fapl = make_fapl(comm);

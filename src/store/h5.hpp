@@ -44,6 +44,19 @@ bool in_parallel_file(hid_t loc);
 // Turns HDF5's automatic error printing off (errors become exceptions instead). Idempotent.
 void silence_error_printing();
 
+// Debian's HDF5 is built without thread safety: while a background thread reads a store (the
+// chunk loader), no other thread may call HDF5. The loader registers its thread here for its
+// lifetime, and File::create/open refuse (InternalError) while one is registered, so a misuse
+// fails with a message instead of corrupting HDF5's heap.
+class BackgroundReaderScope {
+ public:
+  BackgroundReaderScope();
+  ~BackgroundReaderScope();
+  BackgroundReaderScope(const BackgroundReaderScope&) = delete;
+  BackgroundReaderScope& operator=(const BackgroundReaderScope&) = delete;
+  static int active();
+};
+
 // An open file. `comm` == MPI_COMM_NULL opens it serially; otherwise collectively with MPI-IO,
 // and row writes/reads through this File are collective.
 class File {

@@ -105,6 +105,7 @@ TEST_F(MpiStore, AtomicOutputLeavesNothingWithoutCommit) {
     temp = out.temp_path();
     write_store(comm(), temp, 5, 10);
     EXPECT_TRUE(std::filesystem::exists(temp));
+    MPI_Barrier(comm());  // every rank has looked before rank 0's destructor removes the temp file
   }
   MPI_Barrier(comm());
   EXPECT_FALSE(std::filesystem::exists(temp));

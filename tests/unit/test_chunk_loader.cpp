@@ -267,6 +267,24 @@ TEST(ChunkLoader, ASparePoolCarriesWarmBuffersToTheNextLoader) {
   EXPECT_LE(spare.size(), 3u);
 }
 
+// HDF5 is not thread-safe here: opening a file while a loader thread reads is refused by name.
+TEST(ChunkLoader, OpeningAStoreWhileALoaderThreadReadsIsRefused) {
+  const TestStore s = make_store("guard");
+  ChunkReader reader(s.path, 16);
+  {
+    ChunkLoader loader(reader, {{0, 4, 25, 25}}, 2, nullptr);
+    EXPECT_EQ(h5::BackgroundReaderScope::active(), 1);
+    try {
+      h5::File::open(s.path, false, MPI_COMM_NULL);
+      ADD_FAILURE() << "no error";
+    } catch (const InternalError& e) {
+      EXPECT_NE(std::string(e.what()).find("HDF5 is not thread-safe"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(h5::BackgroundReaderScope::active(), 0);
+  EXPECT_NO_THROW(h5::File::open(s.path, false, MPI_COMM_NULL));
+}
+
 TEST(ChunkLoader, AConsumerHoldingTooManyChunksGetsAnErrorNotAHang) {
   FakeSource source;
   ChunkLoader loader(source, fake_tiles(5), 1, nullptr);
