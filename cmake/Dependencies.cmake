@@ -23,3 +23,4 @@ find_package(tomlplusplus REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(FastFloat REQUIRED)
+find_package(PostgreSQL REQUIRED)  # libpq, for the postgresql:// prediction sink

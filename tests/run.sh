@@ -6,5 +6,12 @@ cd "$ROOT"
 "$ROOT/launch/install-deps.sh"
 "$ROOT/launch/build.sh" release
 [[ $(id -u) -eq 0 ]] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# A PostgreSQL server on loopback for the postgresql:// sink tests, stopped on exit (an existing
+# TICKSTREAM_PG_URL is used as is).
+if [[ -z "${TICKSTREAM_PG_URL:-}" ]]; then
+  TICKSTREAM_PG_URL="$("$ROOT/tests/pg/server.sh" start)"
+  export TICKSTREAM_PG_URL
+  trap '"$ROOT/tests/pg/server.sh" stop' EXIT
+fi
 cd "$ROOT/build/release"
 ctest --output-on-failure --timeout 600 "$@"
