@@ -19,14 +19,16 @@ namespace fs = std::filesystem;
 nlohmann::json machine_json() {
   std::ifstream in("/proc/cpuinfo");
   std::string line, model = "unknown";
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) {
-      model = line.substr(line.find(':') + 2);
-      break;
-    }
+  bool vm = false;
+  while (std::getline(in, line)) {
+    if (model == "unknown" && line.rfind("model name", 0) == 0) model = line.substr(line.find(':') + 2);
+    if (line.rfind("flags", 0) == 0 && line.find(" hypervisor") != std::string::npos) vm = true;
+  }
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
-  return {{"cpu", model}, {"cores", std::thread::hardware_concurrency()}, {"host", host}, {"gpu", nullptr}};
+  const unsigned cores = std::thread::hardware_concurrency();
+  return {{"cpu", model}, {"cores", cores}, {"host", host}, {"gpu", nullptr},
+          {"tag", fmt::format("{}{}core", vm ? "vm" : "", cores)}};  // e.g. "vm2core", in result file names
 }
 
 nlohmann::json read_json_file(const std::string& path) {

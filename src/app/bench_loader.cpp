@@ -59,16 +59,6 @@ struct Scratch {
 
 double median(std::vector<double> v) { return quantile(std::move(v), 0.5); }
 
-nlohmann::json machine() {
-  nlohmann::json m = machine_json();
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  bool vm = false;
-  while (std::getline(in, line) && !vm) vm = line.rfind("flags", 0) == 0 && line.find(" hypervisor") != std::string::npos;
-  m["tag"] = fmt::format("{}{}core", vm ? "vm" : "", m.at("cores").get<int>());
-  return m;
-}
-
 // (a) Raw: a warm-up pass of each (page cache, buffers, chunk caches), a checked pass of each,
 // then `repeat` alternations of timed passes over the same tile order.
 nlohmann::json raw_figures(ChunkReader& reader, SlabReference& ref, const std::vector<Tile>& order, int repeat,
@@ -155,7 +145,7 @@ nlohmann::json bench_loader(RankContext& ctx, const BenchLoaderOptions& o) {
   std::shuffle(order.begin(), order.end(), std::mt19937(2026));
   ChunkReader reader(store, o.seq_len);
   SlabReference ref(store, o.seq_len, order);
-  nlohmann::json j{{"benchmark", "loader"}, {"machine", machine()}, {"repeat", o.repeat}};
+  nlohmann::json j{{"benchmark", "loader"}, {"machine", machine_json()}, {"repeat", o.repeat}};
   j["store"] = {{"tickers", o.tickers}, {"bars", o.bars}, {"features", reader.features()}, {"labels", reader.labels()},
                 {"chunk", ref.chunk_shape()}, {"file_bytes", fs::file_size(store)}};
   j["tile"] = {{"tickers", o.tile_tickers}, {"bars", o.tile_bars}, {"seq_len", o.seq_len},

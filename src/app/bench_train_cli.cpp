@@ -181,20 +181,10 @@ void add_figures(nlohmann::json& j, const std::vector<std::vector<nlohmann::json
       j[fmt::format("samples_per_s_{}_median", k)].get<double>() / (k * j["samples_per_s_1_median"].get<double>());
 }
 
-nlohmann::json machine() {
-  nlohmann::json m = machine_json();
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  bool vm = false;
-  while (std::getline(in, line) && !vm) vm = line.rfind("flags", 0) == 0 && line.find(" hypervisor") != std::string::npos;
-  m["tag"] = fmt::format("{}{}core", vm ? "vm" : "", m.at("cores").get<int>());
-  return m;
-}
-
 nlohmann::json summarize(const BenchTrainOptions& o, const Config& c,
                          const std::vector<std::vector<nlohmann::json>>& by_ranks) {
   const nlohmann::json& first = by_ranks[0].front();
-  nlohmann::json j{{"benchmark", "train"}, {"machine", machine()}, {"repeat", o.repeat}, {"verified", true}};
+  nlohmann::json j{{"benchmark", "train"}, {"machine", machine_json()}, {"repeat", o.repeat}, {"verified", true}};
   j["config"] = {{"model_config", o.model_config}, {"model", c.to_json().at("model")},
                  {"batch_size_per_rank", c.train.batch_size}, {"steps", o.steps}, {"warmup_steps", o.warmup},
                  {"tickers", o.tickers}, {"days", o.days}, {"features", first.at("features")},
