@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "data/feature_rows.hpp"
+#include "data/feature_store.hpp"
 #include "data/window_index.hpp"
 
 namespace tickstream {

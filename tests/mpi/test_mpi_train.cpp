@@ -8,7 +8,7 @@
 
 #include "comm/communicator.hpp"
 #include "core/config.hpp"
-#include "data/feature_rows.hpp"
+#include "data/feature_store.hpp"
 #include "data/window_index.hpp"
 #include "features/pipeline.hpp"
 #include "mpi/mpi_test.hpp"

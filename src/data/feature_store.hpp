@@ -1,4 +1,4 @@
-// Reads what training and prediction need from a store: feature/label metadata, statistics, rows.
+// Reads what training and prediction need from a store: feature/label metadata, statistics, masks.
 #pragma once
 
 #include <cstdint>
@@ -33,17 +33,5 @@ struct ValidityMasks {
   std::vector<uint8_t> features, labels;
 };
 ValidityMasks read_validity(const StoreReader& store);
-
-// Rows [row_begin, row_begin + rows) of /features/values, /labels/values and the masks.
-struct FeatureRows {
-  int64_t row_begin = 0, rows = 0, bars = 0, features = 0, labels = 0;
-  std::vector<float> values;         // [rows, bars, features]
-  std::vector<uint8_t> valid;        // [rows, bars]
-  std::vector<float> label_values;   // [rows, bars, labels]
-  std::vector<uint8_t> label_valid;  // [rows, bars]
-};
-
-// One hyperslab read per dataset (rank-local: open the store serially on each rank).
-FeatureRows read_feature_rows(const StoreReader& store, int64_t row_begin, int64_t rows);
 
 }  // namespace tickstream

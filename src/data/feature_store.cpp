@@ -1,5 +1,5 @@
-// Feature store reads: metadata and statistics, validity masks, one hyperslab per dataset.
-#include "data/feature_rows.hpp"
+// Feature store reads: metadata and statistics, validity masks (one hyperslab per dataset).
+#include "data/feature_store.hpp"
 
 #include "core/error.hpp"
 #include "store/h5.hpp"
@@ -66,21 +66,6 @@ ValidityMasks read_validity(const StoreReader& store) {
   read_all(store, "features/valid", H5T_NATIVE_UINT8, 0, m.tickers, m.features);
   read_all(store, "labels/valid", H5T_NATIVE_UINT8, 0, m.tickers, m.labels);
   return m;
-}
-
-FeatureRows read_feature_rows(const StoreReader& store, int64_t row_begin, int64_t rows) {
-  FeatureRows b;
-  b.row_begin = row_begin;
-  b.rows = rows;
-  b.bars = static_cast<int64_t>(store.time().size());
-  read_all(store, "features/values", H5T_NATIVE_FLOAT, row_begin, rows, b.values);
-  read_all(store, "features/valid", H5T_NATIVE_UINT8, row_begin, rows, b.valid);
-  read_all(store, "labels/values", H5T_NATIVE_FLOAT, row_begin, rows, b.label_values);
-  read_all(store, "labels/valid", H5T_NATIVE_UINT8, row_begin, rows, b.label_valid);
-  const int64_t cells = rows * b.bars;
-  b.features = cells > 0 ? static_cast<int64_t>(b.values.size()) / cells : 0;
-  b.labels = cells > 0 ? static_cast<int64_t>(b.label_values.size()) / cells : 0;
-  return b;
 }
 
 }  // namespace tickstream
