@@ -10,6 +10,7 @@
 #include "core/hash.hpp"
 #include "core/partition.hpp"
 #include "core/time.hpp"
+#include "data/window_index.hpp"
 #include "features/feature_set.hpp"
 #include "features/feature_writer.hpp"
 #include "features/kernels.hpp"
@@ -61,12 +62,9 @@ std::string stored_key(const StoreReader& r) {
 // Training-period statistics over valid feature rows (all bars when no period is configured).
 RunningStats train_stats(MPI_Comm comm, const Config& c, const FeatureBlock& f, const std::vector<int64_t>& time,
                          int64_t rows, int64_t& train_rows) {
-  const int64_t lo = c.data.train_start ? c.data.train_start : INT64_MIN;
-  // A date-only train_end (00:00 UTC) includes every bar of that day (intraday stores).
-  const int64_t end = c.data.train_end;
-  const int64_t hi = !end ? INT64_MAX : (end % 86400 == 0 ? end + 86399 : end);
-  const auto first = std::lower_bound(time.begin(), time.end(), lo) - time.begin();
-  const auto last = std::upper_bound(time.begin(), time.end(), hi) - time.begin();
+  // A date-only train_end includes every bar of that day (intraday stores): period_bars.
+  const BarRange period = period_bars(time, c.data.train_start, c.data.train_end);
+  const int64_t first = period.first, last = period.last + 1;
   RunningStats local(kFeatureCount);
   const auto bars = static_cast<int64_t>(time.size());
   for (int64_t r = 0; r < rows; ++r) {
