@@ -165,7 +165,9 @@ LoaderStats merged(LoaderStats a, const LoaderStats& b) {
 
 class StreamingSource final : public BatchSource {
  public:
-  StreamingSource(MPI_Comm comm, const Config& c);
+  // The store is opened once for the metadata, masks and label sums (then closed: the loader
+  // thread reads through its own ChunkReader).
+  StreamingSource(MPI_Comm comm, const Config& c) : StreamingSource(comm, c, StoreReader(c.data.store)) {}
 
   int64_t features() const override { return info_.features(); }
   int64_t steps_per_epoch() const override { return plan_.steps_per_epoch; }
@@ -197,6 +199,7 @@ class StreamingSource final : public BatchSource {
   const std::vector<Window>& windows_at(int64_t q);
   void restart_loader(int64_t q);
   void retire_loader();
+  StreamingSource(MPI_Comm comm, const Config& c, const StoreReader& store);
   void load_validation();
 
   FeatureStoreInfo info_;
@@ -227,11 +230,10 @@ class StreamingSource final : public BatchSource {
   std::vector<Window> windows_;
 };
 
-StreamingSource::StreamingSource(MPI_Comm comm, const Config& c)
-    : info_(read_feature_info(StoreReader(c.data.store))), norm_(info_), rank_(mpi::rank(comm)),
+StreamingSource::StreamingSource(MPI_Comm comm, const Config& c, const StoreReader& store)
+    : info_(read_feature_info(store)), norm_(info_), rank_(mpi::rank(comm)),
       seed_(static_cast<uint64_t>(c.train.seed)), seq_len_(c.model.seq_len), prefetch_(c.loader.prefetch),
       cache_mb_(c.loader.cache_mb) {
-  const StoreReader store(c.data.store);
   TS_REQUIRE_INPUT(info_.bars() >= c.model.seq_len, "{}: {} bars, fewer than [model] seq_len = {}", c.data.store,
                    info_.bars(), c.model.seq_len);
   masks_ = read_validity(store);
