@@ -27,4 +27,17 @@ DeviceInfo query_device_info() {
   return info;
 }
 
+size_t device_free_bytes(int device) {
+  int previous = 0;
+  size_t free = 0, total = 0;
+  if (cudaGetDevice(&previous) != cudaSuccess || cudaSetDevice(device) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  if (cudaMemGetInfo(&free, &total) != cudaSuccess) free = 0;
+  cudaGetLastError();
+  cudaSetDevice(previous);
+  return free;
+}
+
 }  // namespace tickstream

@@ -1,6 +1,7 @@
 // Accelerator discovery: visible CUDA devices and the NCCL version (0 / empty in CPU builds).
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace tickstream {
@@ -13,5 +14,8 @@ struct DeviceInfo {
 };
 
 DeviceInfo query_device_info();
+
+// Free memory of CUDA device `device` in bytes (cudaMemGetInfo); 0 in CPU builds or on error.
+size_t device_free_bytes(int device);
 
 }  // namespace tickstream

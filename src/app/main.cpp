@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   add_inspect(app, runner);
   add_features(app, runner);
   add_train(app, runner);
+  add_predict(app, runner);
   add_bench(app, runner);
   add_version(app, runner);
   try {

@@ -46,7 +46,8 @@ class TileSource {
 // its thread is the only one in the process that may call HDF5.
 class ChunkReader : public TileSource {
  public:
-  ChunkReader(const std::string& store_path, int64_t seq_len);
+  // with_labels = false: /labels is neither required nor read (prediction); labels() is 0.
+  ChunkReader(const std::string& store_path, int64_t seq_len, bool with_labels = true);
   ~ChunkReader() override;
   ChunkReader(const ChunkReader&) = delete;
   ChunkReader& operator=(const ChunkReader&) = delete;

@@ -91,6 +91,7 @@ struct ChunkReader::Impl {
   h5::File file;
   Slab values, valid, label_values, label_valid;
   int64_t tickers = 0, bars = 0, features = 0, labels = 0;
+  bool with_labels = true;
 
   Impl(const std::string& p, int64_t s, h5::File f) : path(p), seq_len(s), file(std::move(f)) {}
   void check_shapes() const;
@@ -101,31 +102,35 @@ void ChunkReader::Impl::check_shapes() const {
   TS_REQUIRE_INPUT(d.size() == 3, "{}: /features/values has rank {}, expected 3 [tickers, bars, features]",
                    path, d.size());
   for (const Slab* s : {&valid, &label_valid})
-    TS_REQUIRE_INPUT(s->dims == (std::vector<hsize_t>{d[0], d[1]}),
+    TS_REQUIRE_INPUT(s->dims == (std::vector<hsize_t>{d[0], d[1]}) || (s == &label_valid && !with_labels),
                      "{}: /{} is not [{}, {}] like /features/values", path, s->name, d[0], d[1]);
+  if (!with_labels) return;
   const auto& l = label_values.dims;
   TS_REQUIRE_INPUT(l.size() == 3 && l[0] == d[0] && l[1] == d[1],
                    "{}: /labels/values is not [{}, {}, labels] like /features/values", path, d[0], d[1]);
 }
 
-ChunkReader::ChunkReader(const std::string& store_path, int64_t seq_len) {
+ChunkReader::ChunkReader(const std::string& store_path, int64_t seq_len, bool with_labels) {
   TS_REQUIRE_INPUT(seq_len >= 1, "[model] seq_len must be at least 1, got {}", seq_len);
   h5::File file = h5::File::open(store_path, false, MPI_COMM_NULL);
   for (const char* g : {"features", "labels"})
-    TS_REQUIRE_INPUT(h5::exists(file.id(), g),
+    TS_REQUIRE_INPUT(h5::exists(file.id(), g) || (!with_labels && std::string(g) == "labels"),
                      "{}: no /{} group: run `tickstream features --config ...` on this store first",
                      store_path, g);
   impl_ = std::make_unique<Impl>(store_path, seq_len, std::move(file));
   Impl& m = *impl_;
+  m.with_labels = with_labels;
   m.values = open_slab(m.file.id(), "features/values");
   m.valid = open_slab(m.file.id(), "features/valid");
-  m.label_values = open_slab(m.file.id(), "labels/values");
-  m.label_valid = open_slab(m.file.id(), "labels/valid");
+  if (with_labels) {
+    m.label_values = open_slab(m.file.id(), "labels/values");
+    m.label_valid = open_slab(m.file.id(), "labels/valid");
+  }
   m.check_shapes();
   m.tickers = static_cast<int64_t>(m.values.dims[0]);
   m.bars = static_cast<int64_t>(m.values.dims[1]);
   m.features = static_cast<int64_t>(m.values.dims[2]);
-  m.labels = static_cast<int64_t>(m.label_values.dims[2]);
+  m.labels = with_labels ? static_cast<int64_t>(m.label_values.dims[2]) : 0;
 }
 
 ChunkReader::~ChunkReader() = default;
@@ -153,6 +158,10 @@ void ChunkReader::read_into(const Tile& tile, Chunk& out) {
   const auto nf = static_cast<hsize_t>(m.features), nl = static_cast<hsize_t>(m.labels);
   read_slab_into(m.file, m.values, H5T_NATIVE_FLOAT, {r0, b0, 0}, {rows, bars, nf}, c->values);
   read_slab_into(m.file, m.valid, H5T_NATIVE_UINT8, {r0, b0}, {rows, bars}, c->valid);
+  if (!m.with_labels) {
+    c->label_values.clear(), c->label_valid.clear();
+    return;
+  }
   read_slab_into(m.file, m.label_values, H5T_NATIVE_FLOAT, {r0, b0, 0}, {rows, bars, nl}, c->label_values);
   read_slab_into(m.file, m.label_valid, H5T_NATIVE_UINT8, {r0, b0}, {rows, bars}, c->label_valid);
 }

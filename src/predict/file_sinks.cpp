@@ -218,3 +218,21 @@ std::unique_ptr<PredictionSink> make_csv_sink(const std::string& path) {
 }
 
 }  // namespace tickstream
+
+namespace tickstream {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+std::unique_ptr<PredictionSink> make_sink(const std::string& target) {
+  if (target.rfind("postgresql://", 0) == 0 || target.rfind("postgres://", 0) == 0) return make_postgres_sink(target);
+  if (ends_with(target, ".h5") || ends_with(target, ".hdf5")) return make_hdf5_sink(target);
+  if (ends_with(target, ".csv")) return make_csv_sink(target);
+  TS_INPUT_ERROR("--out {}: expected a .h5, .hdf5 or .csv file, or a postgresql:// connection URI", target);
+}
+
+}  // namespace tickstream

@@ -52,4 +52,8 @@ std::unique_ptr<PredictionSink> make_hdf5_sink(const std::string& path);
 std::unique_ptr<PredictionSink> make_csv_sink(const std::string& path);
 std::unique_ptr<PredictionSink> make_postgres_sink(const std::string& uri);
 
+// By the target's form: postgresql:// or postgres:// -> PostgreSQL, *.h5 / *.hdf5 -> HDF5,
+// *.csv -> CSV; InputError naming `--out` otherwise.
+std::unique_ptr<PredictionSink> make_sink(const std::string& target);
+
 }  // namespace tickstream

@@ -2,6 +2,7 @@
 #include "train/ml_entry.hpp"
 
 #include "core/error.hpp"
+#include "predict/predict_command.hpp"
 #include "train/bench_train.hpp"
 #include "train/train_command.hpp"
 
@@ -9,6 +10,7 @@ namespace tickstream {
 
 int run_ml_entry(RankContext& ctx, const std::string& command, const nlohmann::json& args) {
   if (command == "train") return train_command(ctx, args);
+  if (command == "predict") return predict_command(ctx, args);
   if (command == "bench-train-worker") return bench_train_worker(ctx, args);
   TS_INTERNAL_ERROR("the ML library has no command '{}'", command);
 }

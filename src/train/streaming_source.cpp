@@ -21,25 +21,13 @@
 #include "store/h5.hpp"
 #include "store/store_reader.hpp"
 #include "store/synth_rng.hpp"
-#include "window_gather.hpp"
+#include "data/normalizer.hpp"
 
 namespace tickstream {
 namespace {
 
-constexpr float kClip = 10.0f;        // normalized features are clipped to [-10, 10]
 constexpr int64_t kEvalBatch = 1024;  // windows per validation batch
 constexpr uint64_t kWindowShuffle = 0x57494e44;
-
-struct Normalizer {
-  std::vector<float> mean, inv_std;
-  explicit Normalizer(const FeatureStoreInfo& info) {
-    for (size_t f = 0; f < info.mean.size(); ++f) {
-      mean.push_back(static_cast<float>(info.mean[f]));
-      const double s = info.std[f];
-      inv_std.push_back(s > 0 && std::isfinite(s) ? static_cast<float>(1.0 / s) : 1.0f);
-    }
-  }
-};
 
 // Tiles held in memory: resident shards and the validation set.
 class ResidentTiles final : public TileSource {
@@ -86,12 +74,7 @@ void gather(const Chunk& c, const Window* w, int64_t n, int64_t at, const Normal
     up[at + i] = c.label_values[cell * static_cast<size_t>(c.labels) + 1] > 0.5f ? 1.0f : 0.0f;
     out.dates[static_cast<size_t>(at + i)] = w[i].end;
   }
-  WindowGatherArgs a;
-  a.chunk = c.values.data(), a.chunk_tickers = c.tile.rows, a.chunk_bars = c.bars, a.features = c.features;
-  a.rows = rows.data(), a.ends = ends.data(), a.batch = n, a.seq_len = seq_len;
-  a.mean = norm.mean.data(), a.inv_std = norm.inv_std.data(), a.clip = kClip;
-  a.out = out.x.data_ptr<float>() + at * seq_len * c.features;
-  window_gather_reference(a);
+  gather_windows(c, rows.data(), ends.data(), n, norm, seq_len, out.x.data_ptr<float>() + at * seq_len * c.features);
 }
 
 Batch empty_batch(int64_t b, int64_t seq_len, int64_t features) {
@@ -231,7 +214,7 @@ class StreamingSource final : public BatchSource {
 };
 
 StreamingSource::StreamingSource(MPI_Comm comm, const Config& c, const StoreReader& store)
-    : info_(read_feature_info(store)), norm_(info_), rank_(mpi::rank(comm)),
+    : info_(read_feature_info(store)), norm_(info_.mean, info_.std), rank_(mpi::rank(comm)),
       seed_(static_cast<uint64_t>(c.train.seed)), seq_len_(c.model.seq_len), prefetch_(c.loader.prefetch),
       cache_mb_(c.loader.cache_mb) {
   TS_REQUIRE_INPUT(info_.bars() >= c.model.seq_len, "{}: {} bars, fewer than [model] seq_len = {}", c.data.store,

@@ -1,0 +1,154 @@
+// `tickstream predict`: checkpoint + store -> per-rank ticker shard -> Predictor -> ranks -> sink.
+#include "predict/predict_command.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "comm/mpi_typed.hpp"
+#include "core/error.hpp"
+#include "core/time.hpp"
+#include "predict/cross_section.hpp"
+#include "predict/predictor.hpp"
+#include "predict/scoring_plan.hpp"
+#include "runtime/failure.hpp"
+#include "store/store_format.hpp"
+#include "train/train_command.hpp"
+
+namespace tickstream {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string resolve(const std::string& checkpoint) {
+  const auto path = resolve_checkpoint(checkpoint);
+  TS_REQUIRE_INPUT(path.has_value(), "--checkpoint {}: no complete checkpoint in that directory", checkpoint);
+  return *path;
+}
+
+int64_t parse_date_arg(const nlohmann::json& args, const char* key) {
+  const std::string text = args.at(key).get<std::string>();
+  const auto t = parse_timestamp(text);
+  TS_REQUIRE_INPUT(t.has_value(), "--{} {}: expected a date (YYYY-MM-DD) or a timestamp (YYYY-MM-DDTHH:MM[:SS][Z])",
+                   key, text);
+  return *t;
+}
+
+// Counts of the skipped tickers by reason, with the dates stripped ("delisted", "not listed yet", ...).
+nlohmann::json reason_counts(MPI_Comm comm, const std::vector<Skipped>& skipped) {
+  std::map<std::string, int64_t> mine;
+  for (const Skipped& s : skipped) ++mine[s.reason.substr(0, s.reason.find(" ("))];
+  std::vector<std::string> flat;
+  for (const auto& [reason, n] : mine) flat.push_back(reason + "\t" + std::to_string(n));
+  std::map<std::string, int64_t> all;
+  for (const std::string& e : mpi::allgather_strings(comm, flat)) {
+    const size_t tab = e.find('\t');
+    all[e.substr(0, tab)] += std::stoll(e.substr(tab + 1));
+  }
+  return all;
+}
+
+double max_over_ranks(MPI_Comm comm, double v) { return mpi::allreduce(comm, v, MPI_MAX); }
+int64_t sum_over_ranks(MPI_Comm comm, int64_t v) { return mpi::allreduce(comm, v, MPI_SUM); }
+
+}  // namespace
+
+nlohmann::json run_prediction(RankContext& ctx, const Config& config, const PredictRequest& request) {
+  MPI_Comm comm = ctx.world();
+  const auto t_start = Clock::now();
+  const torch::Device device = prepare_device(ctx);
+  std::unique_ptr<PredictionSink> sink;
+  std::unique_ptr<Predictor> predictor;
+  FeatureStoreInfo store;
+  std::vector<int64_t> asof;
+  std::string checkpoint;
+  run_agreed(comm, [&] {
+    sink = make_sink(request.out);
+    checkpoint = resolve(request.checkpoint);
+    store = read_feature_info(StoreReader(config.data.store));
+    asof = asof_bars(store.time, request.from, request.to, request.from == request.to ? "--asof" : "--from/--to");
+    predictor = std::make_unique<Predictor>(checkpoint, store, device, request.batch_size);
+  });
+  const double load_s = since(t_start);
+  const int64_t group = store::kDefaultChunkTickers;  // the rows of one HDF5 chunk of /features
+  const auto rows = ticker_shard(store.tickers_count(), ctx.size(), ctx.rank(), group);
+  spdlog::debug("predict: rank {} scores tickers [{}, {}) at {} as-of bars on {}, batch {}", ctx.rank(), rows.first,
+                rows.second, asof.size(), device.str(), predictor->batch_size());
+  ScoreOptions options;
+  // A tile of about one batch of tickers: the forward of one tile overlaps the read of the next.
+  options.max_rows = (std::max(config.loader.chunk_tickers, predictor->batch_size()) + group - 1) / group * group;
+  options.prefetch = config.loader.prefetch;
+  ScoreTimings st;
+  PredictionSet set;
+  auto t0 = Clock::now();
+  run_agreed(comm, [&] { set = predictor->score(store, rows, asof, options, st); });
+  const double score_s = since(t0);
+  t0 = Clock::now();
+  const int64_t scored = sum_over_ranks(comm, static_cast<int64_t>(set.rows.size()));
+  assign_cross_sectional_ranks(comm, set.rows);
+  const int64_t filtered = sum_over_ranks(comm, drop_below_confidence(set.rows, request.min_confidence));
+  const double rank_s = since(t0);
+  t0 = Clock::now();
+  sink->write(comm, set);
+  const double write_s = since(t0);
+  nlohmann::json r{{"checkpoint", checkpoint}, {"model_id", predictor->state().model_id}, {"sink", sink->describe()},
+                   {"ranks", ctx.size()}, {"device", device.str()}, {"batch_size", predictor->batch_size()},
+                   {"tickers", store.tickers_count()}, {"asof_bars", asof.size()},
+                   {"first_asof", format_timestamp(store.time[static_cast<size_t>(asof.front())])},
+                   {"last_asof", format_timestamp(store.time[static_cast<size_t>(asof.back())])},
+                   {"scored", scored}, {"written", scored - filtered}, {"below_min_confidence", filtered},
+                   {"skipped", sum_over_ranks(comm, static_cast<int64_t>(set.skipped.size()))},
+                   {"skipped_by_reason", reason_counts(comm, set.skipped)},
+                   {"windows", sum_over_ranks(comm, st.windows)}, {"batches", sum_over_ranks(comm, st.batches)},
+                   {"bytes_read", static_cast<double>(sum_over_ranks(comm, static_cast<int64_t>(st.bytes_read)))}};
+  r["seconds"] = {{"load", max_over_ranks(comm, load_s)}, {"score", max_over_ranks(comm, score_s)},
+                  {"rank", max_over_ranks(comm, rank_s)}, {"write", max_over_ranks(comm, write_s)},
+                  {"read_wait", max_over_ranks(comm, st.read_wait_s)}, {"gather", max_over_ranks(comm, st.gather_s)},
+                  {"forward", max_over_ranks(comm, st.forward_s)}, {"reasons", max_over_ranks(comm, st.reasons_s)},
+                  {"loader_read", max_over_ranks(comm, st.read_s)}, {"total", max_over_ranks(comm, since(t_start))}};
+  return r;
+}
+
+int predict_command(RankContext& ctx, const nlohmann::json& args) {
+  Config config;
+  PredictRequest request;
+  run_agreed(ctx.world(), [&] {
+    config = load_config(args.at("config").get<std::string>(), args.at("set").get<std::vector<std::string>>());
+    request.checkpoint = args.at("checkpoint").get<std::string>();
+    request.out = args.at("out").get<std::string>();
+    if (args.contains("asof")) {
+      request.from = request.to = parse_date_arg(args, "asof");
+    } else {
+      request.from = parse_date_arg(args, "from"), request.to = parse_date_arg(args, "to");
+    }
+    request.min_confidence = args.value("min_confidence", config.predict.min_confidence);
+    TS_REQUIRE_INPUT(request.min_confidence >= 0 && request.min_confidence <= 1,
+                     "--min-confidence {}: expected a number in [0, 1]", request.min_confidence);
+    request.batch_size = config.predict.batch_size;
+  });
+  const nlohmann::json r = run_prediction(ctx, config, request);
+  spdlog::debug("predict: {}", r.dump());
+  if (ctx.is_root()) {
+    const nlohmann::json& s = r.at("seconds");
+    fmt::print("predict: {} tickers x {} as-of bars ({} .. {}) with {} ({}), {} ranks on {}, batch {}\n",
+               r.at("tickers").get<int64_t>(), r.at("asof_bars").get<int64_t>(), r.at("first_asof").get<std::string>(),
+               r.at("last_asof").get<std::string>(), r.at("model_id").get<std::string>(),
+               r.at("checkpoint").get<std::string>(), r.at("ranks").get<int>(), r.at("device").get<std::string>(),
+               r.at("batch_size").get<int64_t>());
+    fmt::print("predict: {} scored, {} written, {} below --min-confidence, {} skipped {}\n", r.at("scored").get<int64_t>(),
+               r.at("written").get<int64_t>(), r.at("below_min_confidence").get<int64_t>(),
+               r.at("skipped").get<int64_t>(), r.at("skipped_by_reason").dump());
+    fmt::print("predict: {:.2f} s ({:.0f} tickers/s; load {:.2f} s, score {:.2f} s of which forward {:.2f} s, write "
+               "{:.2f} s)\n", s.at("total").get<double>(),
+               static_cast<double>(r.at("windows").get<int64_t>()) / s.at("total").get<double>(), s.at("load").get<double>(),
+               s.at("score").get<double>(), s.at("forward").get<double>(), s.at("write").get<double>());
+    fmt::print("predict: wrote {}\n", r.at("sink").get<std::string>());
+  }
+  return 0;
+}
+
+}  // namespace tickstream

@@ -1,0 +1,233 @@
+// Predictor: checkpoint -> model on the rank's device; tiles -> windows -> batched forward.
+#include "predict/predictor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.hpp"
+#include "data/chunk_loader.hpp"
+#include "data/normalizer.hpp"
+#include "device_info.hpp"
+#include "predict/feature_match.hpp"
+#include "predict/scoring_plan.hpp"
+#include "store/store_reader.hpp"
+
+namespace tickstream {
+namespace {
+
+// CPU: small batches keep a block's activations in cache; 64-128 were fastest for the quickstart
+// GPT on the 2-core VM (13.5k windows/s; 1024: 11.6k; bench predict).
+constexpr int64_t kCpuBatch = 128;
+constexpr int64_t kMaxAutoBatch = 65536;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// A generous estimate of the activation bytes one window's forward holds at its peak (inference
+// frees each layer's intermediates): the input, a block's hidden states and MLP expansion, and
+// the attention scores with their softmax.
+double activation_bytes_per_window(const Config::Model& m, int64_t features) {
+  const auto t = static_cast<double>(m.seq_len), d = static_cast<double>(m.d_model);
+  return 4.0 * (t * (static_cast<double>(features) + 16.0 * d) + 4.0 * static_cast<double>(m.n_heads) * t * t);
+}
+
+// A window that could not be scored, and the consecutive valid bars it had.
+struct Failure {
+  Window w;
+  int64_t run = 0;
+};
+
+// Fills a [batch, seq_len, F] host buffer window by window; runs the forward when it is full.
+class Batcher {
+ public:
+  Batcher(SequenceModelImpl& model, const torch::Device& device, int64_t batch, int64_t seq_len,
+          const Normalizer& norm, double label_scale, ScoreTimings& timings)
+      : model_(model), device_(device), batch_(batch), seq_len_(seq_len), norm_(norm),
+        label_scale_(label_scale), timings_(timings) {
+    const auto f = static_cast<int64_t>(norm.mean.size());
+    x_ = torch::empty({batch, seq_len, f}, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(device.is_cuda()));
+  }
+
+  // Windows ending at chunk-relative bars ends[i] of chunk rows rows[i].
+  void add(const Chunk& c, const std::vector<int32_t>& rows, const std::vector<int32_t>& ends) {
+    const int64_t stride = seq_len_ * c.features;
+    for (size_t i = 0; i < rows.size();) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const size_t n = std::min(rows.size() - i, static_cast<size_t>(batch_ - fill_));
+      gather_windows(c, rows.data() + i, ends.data() + i, static_cast<int64_t>(n), norm_, seq_len_,
+                     x_.data_ptr<float>() + fill_ * stride);
+      for (size_t k = i; k < i + n; ++k)
+        windows_.push_back(Window{static_cast<int32_t>(c.tile.row_begin + rows[k]), static_cast<int32_t>(c.bar0 + ends[k])});
+      fill_ += static_cast<int64_t>(n);
+      i += n;
+      timings_.gather_s += seconds_since(t0);
+      if (fill_ == batch_) flush();
+    }
+  }
+
+  void flush() {
+    if (fill_ == 0) return;
+    const auto t0 = std::chrono::steady_clock::now();
+    torch::InferenceMode inference;
+    const torch::Tensor x = x_.narrow(0, 0, fill_);
+    const ModelOutput out = model_.forward(device_.is_cuda() ? x.to(device_, /*non_blocking=*/true) : x);
+    const torch::Tensor prob = direction_probability(out.dir_logit);
+    append(pred_, (out.pred_return * label_scale_).to(torch::kCPU));
+    append(prob_, prob.to(torch::kCPU));
+    append(conf_, confidence_from_probability(prob).to(torch::kCPU));
+    timings_.forward_s += seconds_since(t0);
+    spdlog::debug("predict: batch {} of {} windows: forward {:.4f} s", timings_.batches, fill_, seconds_since(t0));
+    timings_.windows += fill_;
+    timings_.batches += 1;
+    fill_ = 0;
+  }
+
+  std::vector<Window> windows_;
+  std::vector<float> pred_, prob_, conf_;
+
+ private:
+  static void append(std::vector<float>& to, const torch::Tensor& t) {
+    const torch::Tensor c = t.contiguous();
+    to.insert(to.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  }
+
+  SequenceModelImpl& model_;
+  torch::Device device_;
+  int64_t batch_, seq_len_, fill_ = 0;
+  const Normalizer& norm_;
+  double label_scale_;
+  ScoreTimings& timings_;
+  torch::Tensor x_;
+};
+
+// Sends every as-of window of one chunk to the batcher, or to `failures` when it lacks history.
+void collect(const Chunk& c, const std::vector<int64_t>& asof, int64_t seq_len, Batcher& batcher,
+             std::vector<Failure>& failures) {
+  std::vector<int32_t> rows, ends;
+  const auto first = std::lower_bound(asof.begin(), asof.end(), c.tile.bar_begin);
+  for (auto it = first; it != asof.end() && *it < c.tile.bar_begin + c.tile.bars; ++it) {
+    const auto end = static_cast<int32_t>(*it - c.bar0);
+    for (int64_t r = 0; r < c.tile.rows; ++r) {
+      const int64_t run = valid_run(c.valid.data() + r * c.bars, end, seq_len);
+      if (run >= seq_len) {
+        rows.push_back(static_cast<int32_t>(r)), ends.push_back(end);
+      } else {
+        failures.push_back({Window{static_cast<int32_t>(c.tile.row_begin + r), static_cast<int32_t>(*it)}, run});
+      }
+    }
+  }
+  batcher.add(c, rows, ends);
+}
+
+bool before(const Window& a, const Window& b) { return a.end != b.end ? a.end < b.end : a.row < b.row; }
+
+// The skipped tickers with their reasons, from /raw/valid of the rows that have any.
+std::vector<Skipped> explain(const FeatureStoreInfo& store, std::pair<int64_t, int64_t> rows,
+                             const std::vector<int64_t>& asof, const std::vector<Failure>& failures, int64_t seq_len) {
+  std::vector<Skipped> out;
+  if (failures.empty()) return out;
+  const StoreReader reader(store.path);
+  const RawPresence p = read_raw_presence(reader, rows.first, rows.second, asof);
+  for (const Failure& f : failures) {
+    const auto r = static_cast<size_t>(f.w.row - rows.first);
+    const auto k = static_cast<size_t>(std::lower_bound(asof.begin(), asof.end(), f.w.end) - asof.begin());
+    out.push_back({store.tickers[static_cast<size_t>(f.w.row)], store.time[static_cast<size_t>(f.w.end)],
+                   skip_reason(p.spans[r], p.at[r * asof.size() + k] != 0, f.run, seq_len, f.w.end, store.time)});
+  }
+  return out;
+}
+
+// Predictions and skipped tickers in (as-of, ticker) order; non-finite outputs become skipped.
+PredictionSet assemble(const FeatureStoreInfo& store, const Batcher& b, std::vector<Failure> failures,
+                       std::vector<Skipped> explained, const std::string& model_id) {
+  std::vector<size_t> order(b.windows_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return before(b.windows_[x], b.windows_[y]); });
+  PredictionSet out;
+  std::vector<std::pair<Window, Skipped>> skipped;
+  for (size_t i = 0; i < failures.size(); ++i) skipped.emplace_back(failures[i].w, std::move(explained[i]));
+  for (size_t i : order) {
+    const Window& w = b.windows_[i];
+    const std::string& ticker = store.tickers[static_cast<size_t>(w.row)];
+    const int64_t t = store.time[static_cast<size_t>(w.end)];
+    if (!std::isfinite(b.pred_[i]) || !std::isfinite(b.prob_[i])) {
+      skipped.emplace_back(w, Skipped{ticker, t, "non-finite prediction"});
+      continue;
+    }
+    out.rows.push_back({ticker, t, b.pred_[i], b.prob_[i], b.conf_[i], 0, model_id});
+  }
+  std::stable_sort(skipped.begin(), skipped.end(), [](const auto& x, const auto& y) { return before(x.first, y.first); });
+  for (auto& s : skipped) out.skipped.push_back(std::move(s.second));
+  return out;
+}
+
+}  // namespace
+
+int64_t auto_predict_batch(const Config::Model& model, int64_t features, const torch::Device& device) {
+  if (!device.is_cuda()) return kCpuBatch;
+  const double free = static_cast<double>(device_free_bytes(device.index()));
+  int64_t b = 1;
+  while (b < kMaxAutoBatch && 2.0 * static_cast<double>(b) * activation_bytes_per_window(model, features) <= 0.5 * free) b *= 2;
+  return b;
+}
+
+Config::Model checkpoint_model(const CheckpointState& state, const std::string& path) {
+  try {
+    const nlohmann::json& m = state.config.at("model");
+    Config::Model out;
+    out.kind = m.at("kind").get<std::string>();
+    out.d_model = m.at("d_model").get<int64_t>();
+    out.n_layers = m.at("n_layers").get<int64_t>();
+    out.n_heads = m.at("n_heads").get<int64_t>();
+    out.seq_len = m.at("seq_len").get<int64_t>();
+    out.dropout = m.at("dropout").get<double>();
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    TS_INPUT_ERROR("{}: the manifest's [model] section is incomplete: {}", path, e.what());
+  }
+}
+
+Predictor::Predictor(const std::string& checkpoint, const FeatureStoreInfo& store, torch::Device device,
+                     int64_t batch_size)
+    : state_(read_checkpoint_state(checkpoint)), model_config_(checkpoint_model(state_, checkpoint)), device_(device) {
+  require_same_features(checkpoint, state_.feature_names, store.path, store.feature_names);
+  model_ = make_model(model_config_, store.features(), 0);
+  load_checkpoint(checkpoint, *model_, nullptr, /*restore_rng=*/false);
+  model_->to(device_);
+  model_->eval();
+  batch_size_ = batch_size > 0 ? batch_size : auto_predict_batch(model_config_, store.features(), device_);
+}
+
+PredictionSet Predictor::score(const FeatureStoreInfo& store, std::pair<int64_t, int64_t> rows,
+                               const std::vector<int64_t>& asof, const ScoreOptions& options, ScoreTimings& timings) {
+  const int64_t seq_len = model_config_.seq_len;
+  const Normalizer norm(state_.feature_mean, state_.feature_std);
+  Batcher batcher(*model_, device_, batch_size_, seq_len, norm, state_.label_scale, timings);
+  std::vector<Failure> failures;
+  {
+    ChunkReader reader(store.path, seq_len, /*with_labels=*/false);
+    std::vector<Tile> tiles = score_tiles(rows, asof, seq_len, store.features(), options.max_rows, options.tile_budget_bytes);
+    timings.tiles = static_cast<int64_t>(tiles.size());
+    ChunkLoader loader(reader, std::move(tiles), options.prefetch, nullptr);
+    for (;;) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const std::shared_ptr<const Chunk> chunk = loader.next();
+      timings.read_wait_s += seconds_since(t0);
+      if (!chunk) break;
+      collect(*chunk, asof, seq_len, batcher, failures);
+    }
+    batcher.flush();
+    const LoaderStats s = loader.stats();
+    timings.read_s = s.read_s, timings.bytes_read = s.bytes_read;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<Skipped> explained = explain(store, rows, asof, failures, seq_len);
+  timings.reasons_s = seconds_since(t0);
+  return assemble(store, batcher, std::move(failures), std::move(explained), state_.model_id);
+}
+
+}  // namespace tickstream
