@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: installs, builds, and runs the embedded default job on 2 MPI ranks:
-# synth (a synthetic universe as per-ticker CSV files) -> ingest -> inspect -> features -> train.
+# synth (a synthetic universe as per-ticker CSV files) -> ingest -> inspect -> features -> train
+# -> predict.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="$ROOT/runs/quickstart"  # configs/quickstart.toml names paths under runs/quickstart
@@ -39,6 +40,19 @@ print(f"validation rank IC {last['val_rank_ic']:.4f} vs oracle IC {oracle:.4f} "
       f"({100 * last['val_rank_ic'] / oracle:.0f}%)")
 PY
 )
+LAST=$("$BIN" inspect "$RUN/store.h5" --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['last_time'])")
+echo "== predict: every ticker at $LAST with the newest checkpoint, ticker shards over $RANKS ranks"
+"${MPIRUN[@]}" "$BIN" predict --config configs/quickstart.toml --checkpoint "$RUN/ckpt" --asof "$LAST" \
+  --out "$RUN/predictions.csv" | tee "$RUN/predict.txt"
+"${MPIRUN[@]}" "$BIN" predict --config configs/quickstart.toml --checkpoint "$RUN/ckpt" --asof "$LAST" \
+  --out "$RUN/predictions.h5" > /dev/null
+echo "top 5 by predicted return:"
+/usr/bin/python3 - "$RUN/predictions.csv" <<'PY'
+import csv, sys
+rows = sorted(csv.DictReader(open(sys.argv[1])), key=lambda r: int(r["rank"]))[:5]
+for r in rows:
+    print(f"  {r['rank']:>3} {r['ticker']:<8} pred_return {float(r['pred_return']):+.5f}  P(up) {float(r['prob_up']):.3f}")
+PY
 echo
 echo "quickstart done:"
 echo "  csv      $RUN/csv"
@@ -46,5 +60,6 @@ echo "  store    $RUN/store.h5"
 echo "  features $RUN/store.h5 (/features /labels /stats), one ticker: $RUN/$FIRST.features.csv"
 echo "  checkpoint $(ls -d "$RUN"/ckpt/ckpt-*.pt | tail -1)"
 echo "  metrics  $RUN/metrics.jsonl, plot $RUN/metrics.png"
-echo "  reports  $RUN/ingest.json $RUN/inspect.json $RUN/features.json $RUN/train.txt"
+echo "  predictions $RUN/predictions.csv (+ .skipped.csv), $RUN/predictions.h5"
+echo "  reports  $RUN/ingest.json $RUN/inspect.json $RUN/features.json $RUN/train.txt $RUN/predict.txt"
 echo "  signal   $SIGNAL"

@@ -142,7 +142,7 @@ int predict_command(RankContext& ctx, const nlohmann::json& args) {
     fmt::print("predict: {} scored, {} written, {} below --min-confidence, {} skipped {}\n", r.at("scored").get<int64_t>(),
                r.at("written").get<int64_t>(), r.at("below_min_confidence").get<int64_t>(),
                r.at("skipped").get<int64_t>(), r.at("skipped_by_reason").dump());
-    fmt::print("predict: {:.2f} s ({:.0f} tickers/s; load {:.2f} s, score {:.2f} s of which forward {:.2f} s, write "
+    fmt::print("predict: {:.2f} s ({:.0f} scored/s; load {:.2f} s, score {:.2f} s of which forward {:.2f} s, write "
                "{:.2f} s)\n", s.at("total").get<double>(),
                static_cast<double>(r.at("windows").get<int64_t>()) / s.at("total").get<double>(), s.at("load").get<double>(),
                s.at("score").get<double>(), s.at("forward").get<double>(), s.at("write").get<double>());
