@@ -4,21 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
+#include "app/bench_common.hpp"
 #include "app/bench_ingest.hpp"
 #include "app/ml_plugin.hpp"
 #include "app/subprocess.hpp"
-#include "core/config.hpp"
 #include "core/error.hpp"
-#include "core/time.hpp"
-#include "features/pipeline.hpp"
 #include "store/atomic_output.hpp"
-#include "store/file_util.hpp"
-#include "store/synth_run.hpp"
 
 namespace tickstream {
 namespace fs = std::filesystem;
@@ -26,63 +20,9 @@ namespace {
 
 constexpr double kTargetEfficiency = 0.90, kTargetCommWait = 0.05;
 
-// The benchmark's scratch directory, removed when the benchmark ends (also on failure).
-struct ScratchDir {
-  fs::path path;
-  explicit ScratchDir(fs::path p) : path(std::move(p)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-};
-
-std::string toml_float(double v) {
-  std::string s = fmt::format("{}", v);
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
-}
-
-// The benchmark's job: the model config's data periods, [model] and [train] settings; the store
-// and outputs in `dir`; exactly `max_steps` steps; the cross-rank check left to the worker.
-std::string bench_config_text(const Config& q, const fs::path& dir, int64_t max_steps) {
-  std::string s = fmt::format("[data]\nstore = \"{}\"\nshard = \"{}\"\ntrain_start = {}\ntrain_end = {}\n",
-                              (dir / "store.h5").string(), q.data.shard, format_timestamp(q.data.train_start),
-                              format_timestamp(q.data.train_end));
-  if (q.data.valid_start != 0)
-    s += fmt::format("valid_start = {}\nvalid_end = {}\n", format_timestamp(q.data.valid_start),
-                     format_timestamp(q.data.valid_end));
-  if (q.data.test_start != 0) s += fmt::format("test_start = {}\n", format_timestamp(q.data.test_start));
-  s += fmt::format("[features]\nhorizon = {}\n", q.features.horizon);
-  s += fmt::format("[model]\nkind = \"{}\"\nd_model = {}\nn_layers = {}\nn_heads = {}\nseq_len = {}\ndropout = {}\n",
-                   q.model.kind, q.model.d_model, q.model.n_layers, q.model.n_heads, q.model.seq_len,
-                   toml_float(q.model.dropout));
-  s += fmt::format("[train]\nbatch_size = {}\nepochs = 1000000\nmax_steps = {}\nlr = {}\nwarmup_steps = {}\n"
-                   "weight_decay = {}\nclip = {}\nseed = {}\nlabel_weight = {}\ncheckpoint_dir = \"{}\"\n"
-                   "metrics = \"{}\"\n",
-                   q.train.batch_size, max_steps, toml_float(q.train.lr), q.train.warmup_steps,
-                   toml_float(q.train.weight_decay), toml_float(q.train.clip), q.train.seed,
-                   toml_float(q.train.label_weight), (dir / "ckpt").string(), (dir / "metrics.jsonl").string());
-  s += fmt::format("[dist]\nbackend = \"{}\"\nbucket_mb = {}\ncheck_every = 0\n", q.dist.backend,
-                   toml_float(q.dist.bucket_mb));
-  return s;
-}
-
 // Synthetic store (as the quickstart: seed 1234, signal 0.13) with features, and the job config.
 Config prepare(RankContext& ctx, const BenchTrainOptions& o, const fs::path& dir) {
-  const Config q = load_config(o.model_config);
-  SynthSpec spec;
-  spec.tickers = o.tickers, spec.days = o.days, spec.seed = 1234, spec.signal = 0.13;  // launch/quickstart.sh
-  run_synth(MPI_COMM_SELF, spec, {"", (dir / "store.h5").string()});
-  std::ofstream(dir / "bench.toml") << bench_config_text(q, dir, o.warmup + o.steps);
-  const Config c = load_config((dir / "bench.toml").string());
-  ctx.ensure_kokkos();
-  run_features(ctx.world(), c, /*force=*/false);
-  return c;
+  return prepare_bench_store(ctx, o.model_config, o.tickers, o.days, dir, o.warmup + o.steps);
 }
 
 // One `mpirun -np ranks tickstream bench train-worker` with one intra-op thread per rank.
@@ -91,11 +31,8 @@ nlohmann::json run_worker(const fs::path& dir, const BenchTrainOptions& o, int r
   const std::vector<std::string> args{"bench", "train-worker", "--config", (dir / "bench.toml").string(),
                                 "--steps", std::to_string(o.steps), "--warmup", std::to_string(o.warmup),
                                 "--report", report, "--gemm"};
-  std::vector<std::string> argv = mpirun_self(ranks, args);
-  // One thread per rank: the placement's count (TICKSTREAM_THREADS) sets libtorch's intra-op
-  // threads; OpenBLAS (Debian's libtorch) keeps its own pool of one thread per core, whose idle
-  // workers spin on sched_yield and take the other rank's core (other_threads_cpu_fraction).
-  argv.insert(argv.begin() + 1, {"-x", "TICKSTREAM_THREADS=1", "-x", "OPENBLAS_NUM_THREADS=1"});
+  // One thread per rank (see bench_common.hpp; other_threads_cpu_fraction shows the BLAS pool).
+  const std::vector<std::string> argv = mpirun_one_thread_per_rank(ranks, args);
   settle_page_cache();
   const ProcessResult p = run_process(argv, 1800);
   TS_CHECK(p.exit_code == 0, "bench train: the {}-rank run failed (exit {})", ranks, p.exit_code);
@@ -109,17 +46,6 @@ nlohmann::json run_worker(const fs::path& dir, const BenchTrainOptions& o, int r
   r["repeat"] = rep;
   r["process_wall_s"] = p.seconds;
   return r;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-std::vector<double> field(const std::vector<nlohmann::json>& runs, const char* key) {
-  std::vector<double> out;
-  for (const auto& r : runs) out.push_back(r.at(key).get<double>());
-  return out;
 }
 
 // Repeats at one rank count must end with the same parameters (same data, seeds, reduction order).
@@ -224,11 +150,6 @@ nlohmann::json bench_train(RankContext& ctx, const BenchTrainOptions& o) {
 }
 
 namespace {
-
-std::string default_model_config() {
-  const char* env = std::getenv("TICKSTREAM_SOURCE_DIR");
-  return std::string(env != nullptr && *env != '\0' ? env : TICKSTREAM_SOURCE_DIR) + "/configs/quickstart.toml";
-}
 
 void add_worker(CLI::App& bench, CommandRunner& runner) {
   auto config = std::make_shared<std::string>(), report = std::make_shared<std::string>();

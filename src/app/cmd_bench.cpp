@@ -4,6 +4,7 @@
 #include "app/bench_features.hpp"
 #include "app/bench_ingest.hpp"
 #include "app/bench_loader.hpp"
+#include "app/bench_predict_cli.hpp"
 #include "app/bench_train_cli.hpp"
 #include "app/commands.hpp"
 #include "store/file_util.hpp"
@@ -65,6 +66,7 @@ void add_bench(CLI::App& app, CommandRunner& runner) {
   add_bench_features(*bench, runner);
   add_bench_train(*bench, runner);
   add_bench_loader(*bench, runner);
+  add_bench_predict(*bench, runner);
 }
 
 int report_bench(const RankContext& ctx, const nlohmann::json& result, bool json_only, const std::string& out,

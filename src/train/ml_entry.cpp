@@ -2,6 +2,7 @@
 #include "train/ml_entry.hpp"
 
 #include "core/error.hpp"
+#include "predict/bench_predict.hpp"
 #include "predict/predict_command.hpp"
 #include "train/bench_train.hpp"
 #include "train/train_command.hpp"
@@ -12,6 +13,7 @@ int run_ml_entry(RankContext& ctx, const std::string& command, const nlohmann::j
   if (command == "train") return train_command(ctx, args);
   if (command == "predict") return predict_command(ctx, args);
   if (command == "bench-train-worker") return bench_train_worker(ctx, args);
+  if (command == "bench-predict-worker") return bench_predict_worker(ctx, args);
   TS_INTERNAL_ERROR("the ML library has no command '{}'", command);
 }
 
