@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libfast-float-dev
   libpq-dev postgresql
+  slurm-wlm munge
   python3 python3-numpy python3-pandas python3-h5py python3-matplotlib
   r-base-core r-cran-ttr
 )
