@@ -23,8 +23,6 @@
 namespace tickstream {
 namespace {
 
-constexpr int64_t kChunkTickers = store::kDefaultChunkTickers;
-
 // Hash of one ticker's raw row (every field's bytes, in dataset order).
 uint64_t row_hash(const RawBlock& b, int64_t r) {
   const size_t o = b.index(r, 0), n = static_cast<size_t>(b.bars);
@@ -110,7 +108,7 @@ FeaturesReport run_features(MPI_Comm comm, const Config& c, bool force) {
   rep.tickers = static_cast<int64_t>(reader->tickers().size());
   rep.bars = static_cast<int64_t>(reader->time().size());
   const auto owners = balanced_owners_grouped(std::vector<int64_t>(static_cast<size_t>(rep.tickers), 1),
-                                              mpi::size(comm), kChunkTickers);
+                                              mpi::size(comm), kFeatureChunkTickers);
   const auto [begin, end] = owned_range(owners, mpi::rank(comm));
   const RawBlock raw = reader->read_raw(begin, end - begin);
   rep.cache_key = cache_key(raw_fingerprint(comm, raw, *reader), c);
@@ -129,7 +127,7 @@ FeaturesReport run_features(MPI_Comm comm, const Config& c, bool force) {
     const RunningStats stats = train_stats(comm, c, f, time, end - begin, rep.train_rows);
     const double t2 = MPI_Wtime();
     rep.compute_s = mpi::allreduce(comm, t2 - t1, MPI_MAX);
-    FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, kChunkTickers, 512, c.hash(), rep.cache_key,
+    FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, kFeatureChunkTickers, kFeatureChunkBars, c.hash(), rep.cache_key,
                            c.data.train_start ? format_timestamp(c.data.train_start) : "",
                            c.data.train_end ? format_timestamp(c.data.train_end) : "", mpi::rank(comm) == 0};
     replace_store(comm, c, info, f, begin, end - begin, stats);

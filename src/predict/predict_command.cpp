@@ -14,7 +14,7 @@
 #include "predict/predictor.hpp"
 #include "predict/scoring_plan.hpp"
 #include "runtime/failure.hpp"
-#include "store/store_format.hpp"
+#include "features/feature_writer.hpp"
 #include "train/train_command.hpp"
 
 namespace tickstream {
@@ -74,7 +74,7 @@ nlohmann::json run_prediction(RankContext& ctx, const Config& config, const Pred
     predictor = std::make_unique<Predictor>(checkpoint, store, device, request.batch_size);
   });
   const double load_s = since(t_start);
-  const int64_t group = store::kDefaultChunkTickers;  // the rows of one HDF5 chunk of /features
+  const int64_t group = kFeatureChunkTickers;  // the rows of one HDF5 chunk of /features
   const auto rows = ticker_shard(store.tickers_count(), ctx.size(), ctx.rank(), group);
   spdlog::debug("predict: rank {} scores tickers [{}, {}) at {} as-of bars on {}, batch {}", ctx.rank(), rows.first,
                 rows.second, asof.size(), device.str(), predictor->batch_size());
@@ -108,7 +108,8 @@ nlohmann::json run_prediction(RankContext& ctx, const Config& config, const Pred
   r["seconds"] = {{"load", max_over_ranks(comm, load_s)}, {"score", max_over_ranks(comm, score_s)},
                   {"rank", max_over_ranks(comm, rank_s)}, {"write", max_over_ranks(comm, write_s)},
                   {"read_wait", max_over_ranks(comm, st.read_wait_s)}, {"gather", max_over_ranks(comm, st.gather_s)},
-                  {"forward", max_over_ranks(comm, st.forward_s)}, {"reasons", max_over_ranks(comm, st.reasons_s)},
+                  {"forward", max_over_ranks(comm, st.forward_s)},
+                  {"reasons", max_over_ranks(comm, st.reasons_s)},
                   {"loader_read", max_over_ranks(comm, st.read_s)}, {"total", max_over_ranks(comm, since(t_start))}};
   return r;
 }

@@ -200,6 +200,14 @@ Predictor::Predictor(const std::string& checkpoint, const FeatureStoreInfo& stor
   model_->to(device_);
   model_->eval();
   batch_size_ = batch_size > 0 ? batch_size : auto_predict_batch(model_config_, store.features(), device_);
+  warm_up(store.features());
+}
+
+void Predictor::warm_up(int64_t features) {
+  torch::InferenceMode inference;
+  const torch::Tensor x = torch::zeros({batch_size_, model_config_.seq_len, features}, torch::TensorOptions().device(device_));
+  model_->forward(x);
+  if (device_.is_cuda()) torch::cuda::synchronize(device_.index());
 }
 
 PredictionSet Predictor::score(const FeatureStoreInfo& store, std::pair<int64_t, int64_t> rows,
