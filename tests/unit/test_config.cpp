@@ -127,6 +127,22 @@ TEST(Config, HashFollowsTheResolvedValues) {
   EXPECT_EQ(a.hash().size(), 16u);
 }
 
+// The shipped configs (configs/*.toml) parse, and set what their comments promise.
+TEST(Config, ShippedConfigsAreValid) {
+  const std::string dir = std::string(TICKSTREAM_SOURCE_DIR) + "/configs/";
+  const Config q = load_config(dir + "quickstart.toml");
+  EXPECT_EQ(q.model.kind, "gpt");
+  EXPECT_EQ(q.train.max_steps, 600);
+  const Config d = load_config(dir + "daily.toml");
+  EXPECT_EQ(d.data.shard, "tickers");
+  EXPECT_EQ(d.predict.batch_size, 0);  // auto
+  EXPECT_GE(d.model.d_model, 128);
+  const Config i = load_config(dir + "intraday.toml");
+  EXPECT_EQ(i.data.shard, "time");
+  EXPECT_EQ(i.loader.resident, "off");
+  EXPECT_GT(i.features.horizon, 1);
+}
+
 TEST(Config, MissingFileIsAnInputError) {
   EXPECT_THROW(load_config("/nonexistent/job.toml"), InputError);
 }
