@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's second command: installs, builds (release preset, CUDA when nvcc is present), runs ctest.
+# The README's second command: installs, builds (release preset, CUDA when nvcc is present), runs
+# ctest, then the README's first command (launch/quickstart.sh) end to end.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -15,3 +16,10 @@ if [[ -z "${TICKSTREAM_PG_URL:-}" ]]; then
 fi
 cd "$ROOT/build/release"
 ctest --output-on-failure --timeout 600 "$@"
+# The quickstart (synth -> ingest -> features -> train -> predict on 2 ranks), unless ctest was
+# given arguments (a filter: a partial run).
+if [[ $# -eq 0 ]]; then
+  "$ROOT/launch/quickstart.sh"
+  [[ -s "$ROOT/runs/quickstart/predictions.csv" && -s "$ROOT/runs/quickstart/predictions.h5" ]] ||
+    { echo "tests/run.sh: the quickstart wrote no predictions" >&2; exit 1; }
+fi
