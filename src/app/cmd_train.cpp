@@ -3,6 +3,7 @@
 
 #include "app/commands.hpp"
 #include "app/ml_plugin.hpp"
+#include "runtime/signals.hpp"
 
 namespace tickstream {
 namespace {
@@ -27,6 +28,7 @@ void add_train(CLI::App& app, CommandRunner& runner) {
       ->check(CLI::NonNegativeNumber);
   cmd->callback([&runner, a] {
     runner = [a](RankContext& ctx) {
+      const StopSignalGuard startup;  // SIGTERM/SIGUSR1 before the first step: stop there, checkpoint
       return run_ml_command(ctx, "train", {{"config", a->config}, {"set", a->overrides},
                                            {"resume", a->resume}, {"stop_after", a->stop_after}});
     };

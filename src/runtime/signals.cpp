@@ -15,7 +15,10 @@ extern "C" void record_stop_signal(int sig) { g_stop_signal = sig; }
 }  // namespace
 
 StopSignalGuard::StopSignalGuard() {
-  g_stop_signal = 0;
+  // Nested in another guard (the CLI's, installed before start-up): keep what it recorded.
+  struct sigaction current {};
+  sigaction(SIGTERM, nullptr, &current);
+  if (current.sa_handler != record_stop_signal) g_stop_signal = 0;
   struct sigaction sa {};
   sa.sa_handler = record_stop_signal;
   sigemptyset(&sa.sa_mask);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # train CLI: bad input exits 2; exact resume (2K steps == K + resume K, bit-identical at 2 ranks);
-# resume at another rank count; SIGUSR1 checkpoints and exits 0; a SIGKILLed rank ends the job.
+# resume at another rank count; SIGUSR1 checkpoints and exits 0 (also during start-up); a SIGKILLed
+# rank ends the job.
 source "$(dirname "$0")/common.sh"
 
 "$BIN" synth --tickers 48 --days 420 --seed 3 --signal 0.2 --store "$WORK/s.h5" >/dev/null
@@ -99,6 +100,22 @@ set +e; wait "$PID"; RC=$?; set -e
 [[ $RC -eq 0 ]] || { cat "$WORK/sig.out" >&2; fail "SIGUSR1: exit $RC, expected 0"; }
 grep -q "signal 10 after" "$WORK/sig.out" || { cat "$WORK/sig.out" >&2; fail "no signal stop reported"; }
 ls "$WORK/signal/ckpt/"ckpt-*.json >/dev/null || fail "no checkpoint after SIGUSR1"
+
+# SIGUSR1 during start-up (handler installed, libtorch and the data still loading): stops before
+# the first step with a checkpoint at step 0, exit 0.
+job early 100000
+"$BIN" train --config "$WORK/early.toml" >"$WORK/early.out" 2>&1 &
+PID=$!
+for _ in $(seq 1 200); do  # SigCgt bit 9 = SIGUSR1 caught
+  CGT=$(awk '/^SigCgt/ {print $2}' "/proc/$PID/status" 2>/dev/null || true)
+  [[ -n "$CGT" ]] && (( (0x$CGT >> 9) & 1 )) && break
+  sleep 0.02
+done
+kill -USR1 "$PID"
+set +e; wait "$PID"; RC=$?; set -e
+[[ $RC -eq 0 ]] || { cat "$WORK/early.out" >&2; fail "SIGUSR1 at start-up: exit $RC, expected 0"; }
+grep -q "signal 10 after 0 steps" "$WORK/early.out" || { cat "$WORK/early.out" >&2; fail "no stop at step 0"; }
+ls "$WORK/early/ckpt/"ckpt-00000000.json >/dev/null || fail "no checkpoint at step 0 after an early SIGUSR1"
 
 # SIGKILL of one rank mid-training: mpirun exits non-zero within 30 s.
 job kill 100000
