@@ -38,11 +38,11 @@ struct EvalResult {
   double val_loss = 0;  // mean over all ranks' validation windows
   EvalMetrics metrics;
 };
-// Collective: every rank scores its validation windows, then the loss (over `control`, with its
-// timeout: a rank that never arrives is named) and the cross-sectional metrics (gathered over
-// `gather`, the same ranks, entered only once all ranks are known to be present) are computed
-// over all ranks' samples. val_loss is NaN when no rank has validation windows.
-EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, comm::Communicator& control, MPI_Comm gather,
+// Collective: every rank scores its validation windows, then the loss and the cross-sectional
+// metrics are computed over all ranks' samples, gathered over `control` (with its timeout: a rank
+// that stops anywhere in evaluation is named and ends the job, nothing waits forever). val_loss is
+// NaN when no rank has validation windows.
+EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, comm::Communicator& control,
                     const StepInputs& in);
 
 }  // namespace tickstream

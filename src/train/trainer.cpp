@@ -153,7 +153,7 @@ void report_loader(TrainerState& s, int64_t epoch) {
 
 // Evaluates, logs one metrics record, updates early stopping. True when training should stop.
 bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double wall_s) {
-  const EvalResult e = evaluate(*s.model, s.source, *s.control_comm, s.control, s.inputs(lr));
+  const EvalResult e = evaluate(*s.model, s.source, *s.control_comm, s.inputs(lr));
   s.report.val_loss = e.val_loss;
   s.report.val = e.metrics;
   s.report.evaluated = true;
