@@ -103,8 +103,8 @@ ls "$WORK/signal/ckpt/"ckpt-*.json >/dev/null || fail "no checkpoint after SIGUS
 
 # SIGUSR1 during start-up (handler installed, libtorch and the data still loading): stops before
 # the first step with a checkpoint at step 0, exit 0.
-job early 100000
-"$BIN" train --config "$WORK/early.toml" >"$WORK/early.out" 2>&1 &
+job startsig 100000
+"$BIN" train --config "$WORK/startsig.toml" >"$WORK/startsig.out" 2>&1 &
 PID=$!
 for _ in $(seq 1 200); do  # SigCgt bit 9 = SIGUSR1 caught
   CGT=$(awk '/^SigCgt/ {print $2}' "/proc/$PID/status" 2>/dev/null || true)
@@ -113,9 +113,9 @@ for _ in $(seq 1 200); do  # SigCgt bit 9 = SIGUSR1 caught
 done
 kill -USR1 "$PID"
 set +e; wait "$PID"; RC=$?; set -e
-[[ $RC -eq 0 ]] || { cat "$WORK/early.out" >&2; fail "SIGUSR1 at start-up: exit $RC, expected 0"; }
-grep -q "signal 10 after 0 steps" "$WORK/early.out" || { cat "$WORK/early.out" >&2; fail "no stop at step 0"; }
-ls "$WORK/early/ckpt/"ckpt-00000000.json >/dev/null || fail "no checkpoint at step 0 after an early SIGUSR1"
+[[ $RC -eq 0 ]] || { cat "$WORK/startsig.out" >&2; fail "SIGUSR1 at start-up: exit $RC, expected 0"; }
+grep -q "signal 10 after 0 steps" "$WORK/startsig.out" || { cat "$WORK/startsig.out" >&2; fail "no stop at step 0"; }
+ls "$WORK/startsig/ckpt/"ckpt-00000000.json >/dev/null || fail "no checkpoint at step 0 after an early SIGUSR1"
 
 # SIGKILL of one rank mid-training: mpirun exits non-zero within 30 s.
 job kill 100000
