@@ -17,14 +17,23 @@
 namespace tickstream {
 namespace {
 
-// The config's model initialized from [train] seed, saved as a step-0 checkpoint that prediction
-// accepts for this store (its feature names, statistics and hash). Rank 0 only.
+// The initialized checkpoint for this store, and what the report says about it. Rank 0 only.
 nlohmann::json init_checkpoint(const Config& config, const std::string& dir) {
   const FeatureStoreInfo store = read_feature_info(StoreReader(config.data.store));
+  const std::string path = save_initial_checkpoint(config, store, dir, 1.0);
+  int64_t parameters = 0;
+  for (const auto& p : make_model(config.model, store.features(), 0)->parameters()) parameters += p.numel();
+  return {{"checkpoint", path}, {"model_id", read_checkpoint_state(path).model_id}, {"parameters", parameters}};
+}
+
+}  // namespace
+
+std::string save_initial_checkpoint(const Config& config, const FeatureStoreInfo& store, const std::string& dir,
+                                    double label_scale) {
   auto model = make_model(config.model, store.features(), static_cast<uint64_t>(config.train.seed));
   auto optimizer = make_optimizer(*model, config);
   CheckpointState s;
-  s.label_scale = 1.0;
+  s.label_scale = label_scale;
   s.n_features = store.features();
   s.feature_names = store.feature_names;
   s.feature_mean = store.mean;
@@ -32,13 +41,8 @@ nlohmann::json init_checkpoint(const Config& config, const std::string& dir) {
   s.features_hash = store.features_hash;
   s.config = config.to_json();
   s.model_id = fmt::format("{}-{}-s0", config.model.kind, config.hash().substr(0, 8));
-  const std::string path = save_checkpoint(dir, *model, *optimizer, s, /*keep=*/1);
-  int64_t parameters = 0;
-  for (const auto& p : model->parameters()) parameters += p.numel();
-  return {{"checkpoint", path}, {"model_id", s.model_id}, {"parameters", parameters}};
+  return save_checkpoint(dir, *model, *optimizer, s, /*keep=*/1);
 }
-
-}  // namespace
 
 int bench_predict_worker(RankContext& ctx, const nlohmann::json& args) {
   Config config;

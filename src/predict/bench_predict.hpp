@@ -1,11 +1,21 @@
 // Worker side of `tickstream bench predict`: the benchmark's checkpoint, and one timed prediction run.
 #pragma once
 
+#include <string>
+
 #include <nlohmann/json.hpp>
 
+#include "core/config.hpp"
+#include "data/feature_store.hpp"
 #include "runtime/rank_context.hpp"
 
 namespace tickstream {
+
+// Saves the config's model initialized from [train] seed (untrained) as a step-0 checkpoint in
+// `dir` that prediction accepts for `store` (its feature names, statistics and hash), with
+// `label_scale` and model id "<kind>-<config hash>-s0". Returns the .pt path. Call on one rank.
+std::string save_initial_checkpoint(const Config& config, const FeatureStoreInfo& store, const std::string& dir,
+                                    double label_scale);
 
 // args: {config, checkpoint (a directory), report (path), init (bool), out (.h5, unless init),
 // gemm (bool)}.

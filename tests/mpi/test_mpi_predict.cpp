@@ -12,11 +12,11 @@
 #include "core/config.hpp"
 #include "features/pipeline.hpp"
 #include "mpi/mpi_test.hpp"
+#include "predict/bench_predict.hpp"
 #include "predict/cross_section.hpp"
 #include "predict/predictor.hpp"
 #include "predict/scoring_plan.hpp"
 #include "store/synth_run.hpp"
-#include "train/train_step.hpp"
 
 namespace tickstream {
 namespace {
@@ -38,17 +38,9 @@ Config job(const std::string& dir) {
 }
 
 // Rank 0 saves the model initialized from the seed, with the store's normalization statistics.
-std::string save_initial_checkpoint(const Config& c, const FeatureStoreInfo& info, const std::string& dir) {
+std::string initial_checkpoint(const Config& c, const FeatureStoreInfo& info, const std::string& dir) {
   std::string path;
-  if (mpi::rank(MPI_COMM_WORLD) == 0) {
-    auto model = make_model(c.model, info.features(), static_cast<uint64_t>(c.train.seed));
-    auto optimizer = make_optimizer(*model, c);
-    CheckpointState s;
-    s.label_scale = 0.02, s.n_features = info.features(), s.feature_names = info.feature_names;
-    s.feature_mean = info.mean, s.feature_std = info.std, s.features_hash = info.features_hash;
-    s.config = c.to_json(), s.model_id = "gpt-test-s0";
-    path = save_checkpoint(dir, *model, *optimizer, s, 1);
-  }
+  if (mpi::rank(MPI_COMM_WORLD) == 0) path = save_initial_checkpoint(c, info, dir, 0.02);
   return mpi::broadcast_string(MPI_COMM_WORLD, path, 0);
 }
 
@@ -102,7 +94,7 @@ PredictionSet score(Predictor& p, const FeatureStoreInfo& info, std::pair<int64_
 TEST_F(MpiPredict, SameAtEveryRankCountAsOneRankAndAsEachTickerAlone) {
   const Config c = job(temp_dir());
   const FeatureStoreInfo info = read_feature_info(StoreReader(c.data.store));
-  const std::string ckpt = save_initial_checkpoint(c, info, temp_dir() + "/ckpt");
+  const std::string ckpt = initial_checkpoint(c, info, temp_dir() + "/ckpt");
   const auto bars = asof_bars(info.time, info.time[200], info.time[230], "--from/--to");
   Predictor batched(ckpt, info, torch::kCPU, 64);
 
