@@ -3,12 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <optional>
 #include <tuple>
 
-#include "comm/mpi_typed.hpp"
 
 namespace tickstream {
 namespace {
@@ -139,9 +139,24 @@ EvalMetrics compute_metrics(std::vector<EvalSample> samples) {
   return m;
 }
 
-EvalMetrics compute_metrics_distributed(MPI_Comm comm, const std::vector<EvalSample>& local) {
+EvalMetrics compute_metrics_distributed(comm::Communicator& communicator, const std::vector<EvalSample>& local) {
   static_assert(sizeof(EvalSample) == 16, "EvalSample is gathered as raw bytes");
-  return compute_metrics(mpi::allgatherv(comm, local));
+  // The counts, then each rank's samples as bytes padded to the largest share, in rank order.
+  std::vector<int64_t> n{static_cast<int64_t>(local.size())}, counts(static_cast<size_t>(communicator.size()));
+  communicator.allgather(comm::host_buffer(n), comm::host_buffer(counts));
+  const auto most = static_cast<size_t>(*std::max_element(counts.begin(), counts.end()));
+  std::vector<EvalSample> all;
+  if (most > 0) {
+    const size_t stride = most * sizeof(EvalSample);
+    std::vector<uint8_t> send(stride, 0), gathered(stride * counts.size());
+    std::memcpy(send.data(), local.data(), local.size() * sizeof(EvalSample));
+    communicator.allgather(comm::host_buffer(send), comm::host_buffer(gathered));
+    for (size_t r = 0; r < counts.size(); ++r) {
+      const auto* first = reinterpret_cast<const EvalSample*>(gathered.data() + r * stride);
+      all.insert(all.end(), first, first + counts[r]);
+    }
+  }
+  return compute_metrics(std::move(all));
 }
 
 }  // namespace tickstream

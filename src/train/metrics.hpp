@@ -1,10 +1,11 @@
 // Validation metrics: MSE, directional accuracy, cross-sectional IC / rank IC / ICIR, local and over MPI.
 #pragma once
 
-#include <mpi.h>
 
 #include <cstdint>
 #include <vector>
+
+#include "comm/communicator.hpp"
 
 namespace tickstream {
 
@@ -45,7 +46,8 @@ EvalMetrics compute_metrics(std::vector<EvalSample> samples);
 
 // Collective over `comm`: every rank gets compute_metrics of the union of all ranks' samples
 // (any rank may hold none). The samples are gathered on every rank (16 bytes each: validation
-// sets are small, e.g. 1M samples = 16 MB per rank; the gather is limited to 2 GiB in all).
-EvalMetrics compute_metrics_distributed(MPI_Comm comm, const std::vector<EvalSample>& local);
+// sets are small, e.g. 1M samples = 16 MB per rank) through the communicator, with its timeout:
+// a rank that never arrives is named and ends the job instead of hanging the others.
+EvalMetrics compute_metrics_distributed(comm::Communicator& communicator, const std::vector<EvalSample>& local);
 
 }  // namespace tickstream

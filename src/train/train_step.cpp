@@ -1,8 +1,6 @@
 // Optimizer construction, loss, one data-parallel step, distributed evaluation.
 #include "train/train_step.hpp"
 
-#include <algorithm>
-#include <cstring>
 #include <limits>
 
 namespace tickstream {
@@ -42,30 +40,6 @@ double train_step(SequenceModelImpl& model, torch::optim::AdamW& optimizer, Grad
   return loss.total.item<double>();
 }
 
-namespace {
-
-// Every rank's samples on every rank, in rank order, through the timed communicator (a rank that
-// stops mid-evaluation ends the job after [dist] timeout_s instead of hanging the others): the
-// counts, then each rank's samples as bytes padded to the largest share.
-std::vector<EvalSample> gather_samples(comm::Communicator& c, const std::vector<EvalSample>& mine) {
-  std::vector<int64_t> n{static_cast<int64_t>(mine.size())}, counts(static_cast<size_t>(c.size()));
-  c.allgather(comm::host_buffer(n), comm::host_buffer(counts));
-  const auto most = static_cast<size_t>(*std::max_element(counts.begin(), counts.end()));
-  std::vector<EvalSample> out;
-  if (most == 0) return out;
-  const size_t stride = most * sizeof(EvalSample);
-  std::vector<uint8_t> send(stride, 0), all(stride * counts.size());
-  std::memcpy(send.data(), mine.data(), mine.size() * sizeof(EvalSample));
-  c.allgather(comm::host_buffer(send), comm::host_buffer(all));
-  for (size_t r = 0; r < counts.size(); ++r) {
-    const auto* first = reinterpret_cast<const EvalSample*>(all.data() + r * stride);
-    out.insert(out.end(), first, first + counts[r]);
-  }
-  return out;
-}
-
-}  // namespace
-
 EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, comm::Communicator& control,
                     const StepInputs& in) {
   torch::NoGradGuard no_grad;
@@ -90,7 +64,7 @@ EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, comm::Communi
   control.allreduce(comm::host_buffer(sums), comm::ReduceOp::sum);
   EvalResult r;
   r.val_loss = sums[1] > 0 ? sums[0] / sums[1] : std::numeric_limits<double>::quiet_NaN();
-  r.metrics = compute_metrics(gather_samples(control, samples));
+  r.metrics = compute_metrics_distributed(control, samples);
   return r;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <memory>
 #include <vector>
 
 #include "comm/mpi_typed.hpp"
@@ -13,6 +14,11 @@ namespace tickstream {
 namespace {
 
 using MpiMetrics = testing::MpiTest;
+
+// The timed MPI communicator training evaluates over.
+std::unique_ptr<comm::Communicator> communicator() {
+  return comm::make_mpi_communicator(MPI_COMM_WORLD, comm::CommOptions{});
+}
 
 // The global validation set, the same on every rank: 23 dates of 3..40 samples (some below
 // kMinSamplesPerDate), labels on a grid (ties), shuffled so every rank's share mixes dates.
@@ -73,7 +79,7 @@ TEST_F(MpiMetrics, UnevenSharesGiveTheWholeSetsMetricsBitwise) {
   ASSERT_TRUE(std::isfinite(want.ic) && std::isfinite(want.icir)) << want.ic << " " << want.icir;
   ASSERT_GT(want.dates, 10);
   ASSERT_LT(want.dates, 23) << "some dates should be below kMinSamplesPerDate";
-  const EvalMetrics got = compute_metrics_distributed(comm(), mine);
+  const EvalMetrics got = compute_metrics_distributed(*communicator(), mine);
   expect_bitwise_equal(got, want);
 
   // And the same on every rank (rank 0's values broadcast).
@@ -82,7 +88,7 @@ TEST_F(MpiMetrics, UnevenSharesGiveTheWholeSetsMetricsBitwise) {
 }
 
 TEST_F(MpiMetrics, AllRanksEmptyIsUndefinedEverywhere) {
-  const EvalMetrics m = compute_metrics_distributed(comm(), {});
+  const EvalMetrics m = compute_metrics_distributed(*communicator(), {});
   EXPECT_EQ(m.samples, 0);
   EXPECT_EQ(m.dates, 0);
   EXPECT_TRUE(std::isnan(m.mse) && std::isnan(m.ic) && std::isnan(m.icir));
@@ -93,7 +99,7 @@ TEST_F(MpiMetrics, OnlyTheLastRankHasSamples) {
   const bool last = rank() == size() - 1;
   const std::vector<EvalSample> reversed(all.rbegin(), all.rend());
   const EvalMetrics got =
-      compute_metrics_distributed(comm(), last ? reversed : std::vector<EvalSample>{});
+      compute_metrics_distributed(*communicator(), last ? reversed : std::vector<EvalSample>{});
   expect_bitwise_equal(got, compute_metrics(all));
 }
 
