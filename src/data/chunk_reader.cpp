@@ -101,8 +101,10 @@ void ChunkReader::Impl::check_shapes() const {
   const auto& d = values.dims;
   TS_REQUIRE_INPUT(d.size() == 3, "{}: /features/values has rank {}, expected 3 [tickers, bars, features]",
                    path, d.size());
-  for (const Slab* s : {&valid, &label_valid})
-    TS_REQUIRE_INPUT(s->dims == (std::vector<hsize_t>{d[0], d[1]}) || (s == &label_valid && !with_labels),
+  std::vector<const Slab*> masks{&valid};
+  if (with_labels) masks.push_back(&label_valid);
+  for (const Slab* s : masks)
+    TS_REQUIRE_INPUT(s->dims == (std::vector<hsize_t>{d[0], d[1]}),
                      "{}: /{} is not [{}, {}] like /features/values", path, s->name, d[0], d[1]);
   if (!with_labels) return;
   const auto& l = label_values.dims;
@@ -113,8 +115,10 @@ void ChunkReader::Impl::check_shapes() const {
 ChunkReader::ChunkReader(const std::string& store_path, int64_t seq_len, bool with_labels) {
   TS_REQUIRE_INPUT(seq_len >= 1, "[model] seq_len must be at least 1, got {}", seq_len);
   h5::File file = h5::File::open(store_path, false, MPI_COMM_NULL);
-  for (const char* g : {"features", "labels"})
-    TS_REQUIRE_INPUT(h5::exists(file.id(), g) || (!with_labels && std::string(g) == "labels"),
+  std::vector<const char*> groups{"features"};
+  if (with_labels) groups.push_back("labels");
+  for (const char* g : groups)
+    TS_REQUIRE_INPUT(h5::exists(file.id(), g),
                      "{}: no /{} group: run `tickstream features --config ...` on this store first",
                      store_path, g);
   impl_ = std::make_unique<Impl>(store_path, seq_len, std::move(file));
