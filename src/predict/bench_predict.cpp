@@ -20,16 +20,14 @@ namespace {
 // The initialized checkpoint for this store, and what the report says about it. Rank 0 only.
 nlohmann::json init_checkpoint(const Config& config, const std::string& dir) {
   const FeatureStoreInfo store = read_feature_info(StoreReader(config.data.store));
-  const std::string path = save_initial_checkpoint(config, store, dir, 1.0);
-  int64_t parameters = 0;
-  for (const auto& p : make_model(config.model, store.features(), 0)->parameters()) parameters += p.numel();
-  return {{"checkpoint", path}, {"model_id", read_checkpoint_state(path).model_id}, {"parameters", parameters}};
+  const InitialCheckpoint c = save_initial_checkpoint(config, store, dir, 1.0);
+  return {{"checkpoint", c.path}, {"model_id", c.model_id}, {"parameters", c.parameters}};
 }
 
 }  // namespace
 
-std::string save_initial_checkpoint(const Config& config, const FeatureStoreInfo& store, const std::string& dir,
-                                    double label_scale) {
+InitialCheckpoint save_initial_checkpoint(const Config& config, const FeatureStoreInfo& store, const std::string& dir,
+                                          double label_scale) {
   auto model = make_model(config.model, store.features(), static_cast<uint64_t>(config.train.seed));
   auto optimizer = make_optimizer(*model, config);
   CheckpointState s;
@@ -41,7 +39,9 @@ std::string save_initial_checkpoint(const Config& config, const FeatureStoreInfo
   s.features_hash = store.features_hash;
   s.config = config.to_json();
   s.model_id = fmt::format("{}-{}-s0", config.model.kind, config.hash().substr(0, 8));
-  return save_checkpoint(dir, *model, *optimizer, s, /*keep=*/1);
+  InitialCheckpoint out{save_checkpoint(dir, *model, *optimizer, s, /*keep=*/1), s.model_id, 0};
+  for (const auto& p : model->parameters()) out.parameters += p.numel();
+  return out;
 }
 
 int bench_predict_worker(RankContext& ctx, const nlohmann::json& args) {

@@ -1,6 +1,7 @@
 // Worker side of `tickstream bench predict`: the benchmark's checkpoint, and one timed prediction run.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -13,9 +14,14 @@ namespace tickstream {
 
 // Saves the config's model initialized from [train] seed (untrained) as a step-0 checkpoint in
 // `dir` that prediction accepts for `store` (its feature names, statistics and hash), with
-// `label_scale` and model id "<kind>-<config hash>-s0". Returns the .pt path. Call on one rank.
-std::string save_initial_checkpoint(const Config& config, const FeatureStoreInfo& store, const std::string& dir,
-                                    double label_scale);
+// `label_scale` and model id "<kind>-<config hash>-s0". Call on one rank.
+struct InitialCheckpoint {
+  std::string path;  // the .pt
+  std::string model_id;
+  int64_t parameters = 0;
+};
+InitialCheckpoint save_initial_checkpoint(const Config& config, const FeatureStoreInfo& store, const std::string& dir,
+                                          double label_scale);
 
 // args: {config, checkpoint (a directory), report (path), init (bool), out (.h5, unless init),
 // gemm (bool)}.

@@ -40,7 +40,7 @@ Config job(const std::string& dir) {
 // Rank 0 saves the model initialized from the seed, with the store's normalization statistics.
 std::string initial_checkpoint(const Config& c, const FeatureStoreInfo& info, const std::string& dir) {
   std::string path;
-  if (mpi::rank(MPI_COMM_WORLD) == 0) path = save_initial_checkpoint(c, info, dir, 0.02);
+  if (mpi::rank(MPI_COMM_WORLD) == 0) path = save_initial_checkpoint(c, info, dir, 0.02).path;
   return mpi::broadcast_string(MPI_COMM_WORLD, path, 0);
 }
 
