@@ -37,7 +37,7 @@ void add_predict(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--out", a->out, "preds.h5 | preds.csv | postgresql://user@host:port/db[?table=NAME]")->required();
   cmd->add_option("--min-confidence", a->min_confidence, "Drop rows below this confidence (default [predict] min_confidence)")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->callback([&runner, a, cmd] {
+  cmd->callback([&runner, a] {
     if (a->asof.empty() && a->from.empty()) throw CLI::RequiredError("--asof or --from/--to");
     runner = [a](RankContext& ctx) { return run_ml_command(ctx, "predict", to_json(*a)); };
   });

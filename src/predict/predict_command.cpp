@@ -4,17 +4,18 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
 #include "comm/mpi_typed.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
+#include "features/feature_writer.hpp"
 #include "predict/cross_section.hpp"
 #include "predict/predictor.hpp"
 #include "predict/scoring_plan.hpp"
 #include "runtime/failure.hpp"
-#include "features/feature_writer.hpp"
 #include "train/train_command.hpp"
 
 namespace tickstream {
@@ -52,8 +53,16 @@ nlohmann::json reason_counts(MPI_Comm comm, const std::vector<Skipped>& skipped)
   return all;
 }
 
-double max_over_ranks(MPI_Comm comm, double v) { return mpi::allreduce(comm, v, MPI_MAX); }
-int64_t sum_over_ranks(MPI_Comm comm, int64_t v) { return mpi::allreduce(comm, v, MPI_SUM); }
+// Named per-rank values reduced over all ranks with one allreduce of `op`: {name: reduced value}.
+template <typename T>
+nlohmann::json reduce_named(MPI_Comm comm, const std::vector<std::pair<const char*, T>>& mine, MPI_Op op) {
+  std::vector<T> values;
+  for (const auto& named : mine) values.push_back(named.second);
+  mpi::allreduce_inplace(comm, values, op);
+  nlohmann::json out;
+  for (size_t i = 0; i < mine.size(); ++i) out[mine[i].first] = values[i];
+  return out;
+}
 
 }  // namespace
 
@@ -88,29 +97,30 @@ nlohmann::json run_prediction(RankContext& ctx, const Config& config, const Pred
   run_agreed(comm, [&] { set = predictor->score(store, rows, asof, options, st); });
   const double score_s = since(t0);
   t0 = Clock::now();
-  const int64_t scored = sum_over_ranks(comm, static_cast<int64_t>(set.rows.size()));
+  const auto scored_here = static_cast<int64_t>(set.rows.size());
   assign_cross_sectional_ranks(comm, set.rows);
-  const int64_t filtered = sum_over_ranks(comm, drop_below_confidence(set.rows, request.min_confidence));
+  const int64_t filtered_here = drop_below_confidence(set.rows, request.min_confidence);
   const double rank_s = since(t0);
   t0 = Clock::now();
   sink->write(comm, set);
   const double write_s = since(t0);
+  const nlohmann::json counts = reduce_named<int64_t>(
+      comm, {{"scored", scored_here}, {"below_min_confidence", filtered_here},
+             {"skipped", static_cast<int64_t>(set.skipped.size())}, {"windows", st.windows}, {"batches", st.batches},
+             {"bytes_read", static_cast<int64_t>(st.bytes_read)}}, MPI_SUM);
   nlohmann::json r{{"checkpoint", checkpoint}, {"model_id", predictor->state().model_id}, {"sink", sink->describe()},
                    {"ranks", ctx.size()}, {"device", device.str()}, {"batch_size", predictor->batch_size()},
                    {"tickers", store.tickers_count()}, {"asof_bars", asof.size()},
                    {"first_asof", format_timestamp(store.time[static_cast<size_t>(asof.front())])},
                    {"last_asof", format_timestamp(store.time[static_cast<size_t>(asof.back())])},
-                   {"scored", scored}, {"written", scored - filtered}, {"below_min_confidence", filtered},
-                   {"skipped", sum_over_ranks(comm, static_cast<int64_t>(set.skipped.size()))},
-                   {"skipped_by_reason", reason_counts(comm, set.skipped)},
-                   {"windows", sum_over_ranks(comm, st.windows)}, {"batches", sum_over_ranks(comm, st.batches)},
-                   {"bytes_read", static_cast<double>(sum_over_ranks(comm, static_cast<int64_t>(st.bytes_read)))}};
-  r["seconds"] = {{"load", max_over_ranks(comm, load_s)}, {"score", max_over_ranks(comm, score_s)},
-                  {"rank", max_over_ranks(comm, rank_s)}, {"write", max_over_ranks(comm, write_s)},
-                  {"read_wait", max_over_ranks(comm, st.read_wait_s)}, {"gather", max_over_ranks(comm, st.gather_s)},
-                  {"forward", max_over_ranks(comm, st.forward_s)},
-                  {"reasons", max_over_ranks(comm, st.reasons_s)},
-                  {"loader_read", max_over_ranks(comm, st.read_s)}, {"total", max_over_ranks(comm, since(t_start))}};
+                   {"skipped_by_reason", reason_counts(comm, set.skipped)}};
+  r.update(counts);
+  r["written"] = counts.at("scored").get<int64_t>() - counts.at("below_min_confidence").get<int64_t>();
+  r["bytes_read"] = counts.at("bytes_read").get<double>();
+  r["seconds"] = reduce_named<double>(
+      comm, {{"load", load_s}, {"score", score_s}, {"rank", rank_s}, {"write", write_s}, {"read_wait", st.read_wait_s},
+             {"gather", st.gather_s}, {"forward", st.forward_s}, {"reasons", st.reasons_s}, {"loader_read", st.read_s},
+             {"total", since(t_start)}}, MPI_MAX);
   return r;
 }
 
