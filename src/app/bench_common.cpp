@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "app/subprocess.hpp"
+#include "core/error.hpp"
+#include "store/atomic_output.hpp"
 #include "core/time.hpp"
 #include "features/pipeline.hpp"
 #include "store/synth_run.hpp"
@@ -80,6 +82,15 @@ std::vector<std::string> mpirun_one_thread_per_rank(int ranks, const std::vector
   std::vector<std::string> argv = mpirun_self(ranks, args);
   argv.insert(argv.begin() + 1, {"-x", "TICKSTREAM_THREADS=1", "-x", "OPENBLAS_NUM_THREADS=1"});
   return argv;
+}
+
+CommandRunner rank_sweep_runner(std::function<nlohmann::json(RankContext&)> bench, RankSweepFlags flags,
+                                std::string title) {
+  return [bench = std::move(bench), flags = std::move(flags), title = std::move(title)](RankContext& ctx) {
+    TS_REQUIRE_INPUT(ctx.size() == 1, "bench: run it without mpirun; it launches its own ranks");
+    if (!flags.out.empty()) require_output_path(flags.out);
+    return report_bench(ctx, bench(ctx), flags.json, flags.out, title);
+  };
 }
 
 double median(std::vector<double> v) {

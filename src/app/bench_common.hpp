@@ -3,11 +3,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "app/commands.hpp"
 #include "core/config.hpp"
 #include "runtime/rank_context.hpp"
 
@@ -42,6 +45,29 @@ Config prepare_bench_store(RankContext& ctx, const std::string& model_config, in
 // its own pool of one thread per core, whose idle workers spin on sched_yield and take the other
 // rank's core, unless OPENBLAS_NUM_THREADS=1.
 std::vector<std::string> mpirun_one_thread_per_rank(int ranks, const std::vector<std::string>& args);
+
+// The command line of a benchmark that launches its own 1..K-rank runs: --json, --tickers, --days,
+// --ranks-max, --repeat, --model-config (`o`'s fields of those names) and --out.
+struct RankSweepFlags {
+  bool json = false;
+  std::string out;
+};
+template <typename Options>
+void add_rank_sweep_options(CLI::App* cmd, Options& o, RankSweepFlags& flags, const char* model_config_help) {
+  cmd->add_flag("--json", flags.json, "Print only the JSON result");
+  cmd->add_option("--tickers", o.tickers)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--days", o.days)->capture_default_str()->check(CLI::Range(100, 100000));
+  cmd->add_option("--ranks-max", o.ranks_max, "Run at 1..K ranks")->capture_default_str()->check(CLI::Range(1, 8));
+  cmd->add_option("--repeat", o.repeat, "Interleaved repetitions (best and median are reported)")
+      ->capture_default_str()->check(CLI::Range(1, 100));
+  cmd->add_option("--model-config", o.model_config, model_config_help)->capture_default_str();
+  cmd->add_option("--out", flags.out, "Also write the JSON to this file");
+}
+
+// The runner of such a benchmark: refuses to run under mpirun (it launches its own ranks), checks
+// --out, runs `bench` and reports its JSON under `title` (report_bench).
+CommandRunner rank_sweep_runner(std::function<nlohmann::json(RankContext&)> bench, RankSweepFlags flags,
+                                std::string title);
 
 double median(std::vector<double> v);
 

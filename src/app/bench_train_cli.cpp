@@ -174,29 +174,16 @@ void add_worker(CLI::App& bench, CommandRunner& runner) {
 
 void add_bench_train(CLI::App& bench, CommandRunner& runner) {
   auto o = std::make_shared<BenchTrainOptions>();
-  auto json = std::make_shared<bool>(false);
-  auto out = std::make_shared<std::string>();
+  auto flags = std::make_shared<RankSweepFlags>();
   o->model_config = default_model_config();
   CLI::App* cmd = bench.add_subcommand("train", "Training samples/s at 1..K ranks, scaling, communication wait, vs GEMM");
-  cmd->add_flag("--json", *json, "Print only the JSON result");
   cmd->add_option("--steps", o->steps, "Timed steps per run")->capture_default_str()->check(CLI::Range(1, 100000));
   cmd->add_option("--warmup", o->warmup, "Untimed steps first")->capture_default_str()->check(CLI::Range(0, 1000));
-  cmd->add_option("--tickers", o->tickers)->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--days", o->days)->capture_default_str()->check(CLI::Range(100, 100000));
-  cmd->add_option("--ranks-max", o->ranks_max, "Run at 1..K ranks")->capture_default_str()->check(CLI::Range(1, 8));
-  cmd->add_option("--repeat", o->repeat, "Interleaved repetitions (best and median are reported)")
-      ->capture_default_str()->check(CLI::Range(1, 100));
-  cmd->add_option("--model-config", o->model_config, "Config whose periods, [model] and [train] are used")
-      ->capture_default_str();
-  cmd->add_option("--out", *out, "Also write the JSON to this file");
+  add_rank_sweep_options(cmd, *o, *flags, "Config whose periods, [model] and [train] are used");
   add_worker(bench, runner);
-  cmd->callback([&runner, o, json, out] {
-    runner = [o, json, out](RankContext& ctx) {
-      TS_REQUIRE_INPUT(ctx.size() == 1, "bench: run it without mpirun; it launches its own ranks");
-      if (!out->empty()) require_output_path(*out);
-      return report_bench(ctx, bench_train(ctx, *o), *json, *out,
-                          "bench train (samples/s over all ranks, 1 thread per rank; best of interleaved runs)");
-    };
+  cmd->callback([&runner, o, flags] {
+    runner = rank_sweep_runner([o](RankContext& ctx) { return bench_train(ctx, *o); }, *flags,
+                               "bench train (samples/s over all ranks, 1 thread per rank; best of interleaved runs)");
   });
 }
 
