@@ -15,8 +15,10 @@ target_compile_definitions(tickstream_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
 find_package(Kokkos REQUIRED)
 include(KokkosFix)
 
-find_package(Torch REQUIRED)
-include(TorchFix)
+find_package(fmt REQUIRED)  # spdlog's; Torch.cmake keeps it ahead of the torch wheel's fmt headers
+include(TorchLocate)
+include(Cuda)
+include(Torch)
 
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)

@@ -1,38 +1,73 @@
 #!/usr/bin/env bash
-# Installs everything tickstream needs on Debian 12 (idempotent: installs only what is missing).
+# Installs everything tickstream needs on Debian 12 (idempotent: installs only what is missing):
+# Debian's packages, then libtorch from PyPI's torch wheel (CUDA 13.0 build, with its nvidia-*
+# runtime wheels: cuBLAS, cuDNN, NCCL, ...) into the project's virtual environment .venv/.
 set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# The pinned libtorch: torch 2.13.0 is built for CUDA 13.0 (the toolkit in /usr/local/cuda);
+# 2.14 and later are CUDA 13.2 builds. CMake accepts 2.11 to this version (cmake/Torch.cmake).
+TORCH_PIN="torch==2.13.0"
+VENV="${TICKSTREAM_VENV:-$ROOT/.venv}"
 
 PACKAGES=(
   build-essential cmake git pkg-config ccache
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools hdf5-filter-plugin
   libtrilinos-kokkos-dev
-  libtorch-dev libopenblas0-pthread
+  libopenblas0-pthread
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libfast-float-dev
   libpq-dev postgresql
   slurm-wlm munge
-  python3 python3-numpy python3-pandas python3-h5py python3-matplotlib
+  python3 python3-venv python3-numpy python3-pandas python3-h5py python3-matplotlib
   r-base-core r-cran-ttr
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+install_debian_packages() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    echo "install-deps: all ${#PACKAGES[@]} Debian packages present"
+    return
+  fi
+  local sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
 
-if ((${#missing[@]} == 0)); then
-  echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
-fi
+# Debian's libtorch 1.13 (CPU only) shadows the wheel's libtorch.so in CMake's search: remove it.
+remove_debian_libtorch() {
+  local old
+  old=$(dpkg-query -W -f='${Package} ${Status}\n' 'libtorch*' 2>/dev/null | awk '/install ok installed/{print $1}' || true)
+  [[ -z "$old" ]] && return
+  echo "install-deps: removing Debian's libtorch 1.13 ($(echo $old)): the project builds on PyPI's libtorch 2.x"
+  local sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get remove -y -qq $old >/dev/null
+}
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then
-  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-  SUDO=sudo
-fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_torch() {
+  local want="${TORCH_PIN#torch==}" have=""
+  [[ -x "$VENV/bin/python" ]] || /usr/bin/python3 -m venv "$VENV"
+  have=$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null || true)
+  if [[ "$have" == "$want" ]]; then
+    echo "install-deps: libtorch $have present in $VENV"
+    return
+  fi
+  echo "install-deps: installing $TORCH_PIN (CUDA 13.0 build, ~4.7 GB) into $VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$TORCH_PIN"
+  "$VENV/bin/python" -c 'import torch; print("install-deps: libtorch", torch.__version__, "CUDA", torch.version.cuda)'
+}
+
+install_debian_packages
+remove_debian_libtorch
+install_torch
 echo "install-deps: done"

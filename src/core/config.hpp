@@ -35,6 +35,7 @@ struct Config {
     int64_t keep_checkpoints = 3;  // newest K complete checkpoints kept
     int64_t patience = 10;         // evaluations without a better val_loss before stopping; 0 = off
     double label_weight = 0.5;     // loss = (1-w) * MSE(return, z-scored) + w * BCE(direction)
+    std::string precision = "fp32";  // "fp32" | "bf16" (autocast; gradients and their allreduce stay fp32)
   } train;
   struct Loader {
     int64_t chunk_bars = 1024, chunk_tickers = 256, prefetch = 2, cache_mb = 0;

@@ -81,6 +81,7 @@ void add_train(std::vector<KeySpec>& s) {
   s.push_back(ranged("train", "keep_checkpoints", K::Int, &C::train, &C::Train::keep_checkpoints, 1, 1000));
   s.push_back(ranged("train", "patience", K::Int, &C::train, &C::Train::patience, 0, kMaxInt));
   s.push_back(ranged("train", "label_weight", K::Float, &C::train, &C::Train::label_weight, 0, 1));
+  s.push_back(choice("train", "precision", &C::train, &C::Train::precision, {"fp32", "bf16"}));
 }
 
 void add_runtime(std::vector<KeySpec>& s) {

@@ -196,8 +196,7 @@ Predictor::Predictor(const std::string& checkpoint, const FeatureStoreInfo& stor
     : state_(read_checkpoint_state(checkpoint)), model_config_(checkpoint_model(state_, checkpoint)), device_(device) {
   require_same_features(checkpoint, state_.feature_names, store.path, store.feature_names);
   model_ = make_model(model_config_, store.features(), 0);
-  load_checkpoint(checkpoint, *model_, nullptr, /*restore_rng=*/false);
-  model_->to(device_);
+  load_checkpoint(checkpoint, *model_, nullptr, /*restore_rng=*/false, device_);
   model_->eval();
   batch_size_ = batch_size > 0 ? batch_size : auto_predict_batch(model_config_, store.features(), device_);
   warm_up(store.features());

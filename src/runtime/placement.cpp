@@ -42,6 +42,7 @@ Placement choose_placement(const PlacementInput& in) {
   p.local_rank = in.slurm_localid.empty() ? in.local_rank
                                           : parse_count(in.slurm_localid, "SLURM_LOCALID", 0);
   if (in.visible_gpus > 0) p.device = p.local_rank % in.visible_gpus;
+  else p.gpu_note = in.gpu_note.empty() ? "no CUDA device visible" : in.gpu_note;
   const int share = std::max(1, in.cores / std::max(1, in.local_size));
   p.cpu_threads = in.threads_env.empty() ? share : parse_count(in.threads_env, "TICKSTREAM_THREADS", 1);
   p.summary = p.device >= 0
@@ -58,7 +59,14 @@ PlacementInput placement_input(int local_rank, int local_size) {
   in.local_size = local_size;
   in.cores = affinity_cores();
   const std::string gpus = env_or_empty("TICKSTREAM_GPUS");
-  in.visible_gpus = gpus.empty() ? query_device_info().cuda_devices : parse_count(gpus, "TICKSTREAM_GPUS", 0);
+  if (gpus.empty()) {
+    const DeviceInfo dev = query_device_info();
+    in.visible_gpus = dev.cuda_devices;
+    in.gpu_note = dev.reason;
+  } else {
+    in.visible_gpus = parse_count(gpus, "TICKSTREAM_GPUS", 0);
+    in.gpu_note = "TICKSTREAM_GPUS=" + gpus;
+  }
   in.slurm_localid = env_or_empty("SLURM_LOCALID");
   in.threads_env = env_or_empty("TICKSTREAM_THREADS");
   return in;

@@ -10,6 +10,7 @@ struct Placement {
   int cpu_threads = 1;   // intra-op threads (libtorch, Kokkos host) for this rank
   int local_rank = 0;    // the local rank the choice used (SLURM_LOCALID when set)
   std::string summary;   // one line for the log: "rank 1: cuda:1 (2 visible), 8 threads"
+  std::string gpu_note;  // why no GPU is visible ("" when one is)
 };
 
 // Everything the choice depends on, so it can be tested without GPUs or launchers.
@@ -20,6 +21,7 @@ struct PlacementInput {
   int cores = 1;           // CPU cores this process may run on
   std::string slurm_localid;   // SLURM_LOCALID, "" when unset
   std::string threads_env;     // TICKSTREAM_THREADS, "" when unset
+  std::string gpu_note;        // why visible_gpus is 0 (the CUDA runtime's answer or the build)
 };
 
 // device = local rank mod visible GPUs (none: -1). CPU ranks get max(1, cores / local_size)

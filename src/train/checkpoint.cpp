@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <torch/version.h>
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
@@ -173,24 +174,30 @@ CheckpointState read_checkpoint_state(const std::string& pt) {
 }
 
 CheckpointState load_checkpoint(const std::string& pt, SequenceModelImpl& model,
-                                torch::optim::Optimizer* optimizer, bool restore_rng) {
+                                torch::optim::Optimizer* optimizer, bool restore_rng, torch::Device device) {
   const nlohmann::json manifest = read_manifest(pt);
   const std::string bytes = verified_bytes(pt, manifest);
   CheckpointState state = CheckpointState::from_json(manifest.at("state"), manifest_path(pt));
-  torch::serialize::InputArchive archive;
-  archive.load_from(bytes.data(), bytes.size());
-  model.load(archive);
-  if (optimizer != nullptr) {
-    torch::serialize::InputArchive opt_archive;
-    archive.read("optimizer", opt_archive);
-    optimizer->load(opt_archive);
-  }
-  if (restore_rng) {
-    torch::Tensor rng;
-    archive.read("rng_cpu", rng);
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(rng);
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(bytes.data(), bytes.size(), device);  // map every tensor onto `device`
+    model.to(device);
+    model.load(archive);
+    if (optimizer != nullptr) {
+      torch::serialize::InputArchive opt_archive;
+      archive.read("optimizer", opt_archive);
+      optimizer->load(opt_archive);
+    }
+    if (restore_rng) {
+      torch::Tensor rng;
+      archive.read("rng_cpu", rng);
+      at::Generator gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(rng.to(torch::kCPU));
+    }
+  } catch (const c10::Error& e) {
+    TS_INPUT_ERROR("{}: libtorch {} cannot load this checkpoint onto {}: {}", pt, TORCH_VERSION, device.str(),
+                   e.what_without_backtrace());
   }
   return state;
 }

@@ -52,9 +52,11 @@ std::optional<std::string> resolve_checkpoint(const std::string& file_or_dir);
 // mismatch ("truncated or corrupt").
 CheckpointState read_checkpoint_state(const std::string& pt_path);
 
-// Verifies, then loads the tensors into `model` (and `optimizer` when given); restores the CPU
-// generator state when `restore_rng`.
+// Verifies, then loads the tensors into `model` (and `optimizer` when given) on `device`, whatever
+// device wrote them (a checkpoint of a CUDA run loads on a CPU-only machine); restores the CPU
+// generator state when `restore_rng`. Checkpoints written with libtorch 1.13 load. InputError
+// naming the file when libtorch cannot read the archive or its tensors do not fit the model.
 CheckpointState load_checkpoint(const std::string& pt_path, SequenceModelImpl& model,
-                                torch::optim::Optimizer* optimizer, bool restore_rng);
+                                torch::optim::Optimizer* optimizer, bool restore_rng, torch::Device device);
 
 }  // namespace tickstream

@@ -10,7 +10,11 @@
 namespace tickstream {
 
 struct GradSync::Bucket {
-  torch::Tensor flat;                  // float32, on the parameters' device
+  // float32 on the parameters' device: the members' gradients, then one arrival flag per member
+  // (1 when this rank's backward produced its gradient). Averaged over the ranks, a flag of 0
+  // means no rank produced that gradient.
+  torch::Tensor flat;
+  torch::Tensor flags;                 // view of flat's tail
   std::vector<size_t> members;         // parameter indices
   int64_t ready = 0;                   // members whose gradient arrived this step
   std::vector<uint8_t> arrived;        // per member
@@ -18,7 +22,7 @@ struct GradSync::Bucket {
 };
 
 GradSync::GradSync(comm::Communicator& comm, std::vector<torch::Tensor> params, int64_t bucket_bytes)
-    : comm_(comm), params_(std::move(params)), slot_(params_.size()) {
+    : comm_(comm), params_(std::move(params)), slot_(params_.size()), flag_(params_.size()) {
   if (comm_.size() == 1) return;
   std::vector<std::vector<size_t>> groups(1);
   int64_t filled = 0;
@@ -35,10 +39,12 @@ GradSync::GradSync(comm::Communicator& comm, std::vector<torch::Tensor> params, 
       slot_[k] = {buckets_.size(), offset};
       offset += params_[k].numel();
     }
-    b->flat = torch::zeros({offset}, params_[g.front()].options());
+    b->flat = torch::zeros({offset + static_cast<int64_t>(g.size())}, params_[g.front()].options());
+    b->flags = b->flat.narrow(0, offset, static_cast<int64_t>(g.size()));
     b->members = g;
     b->arrived.assign(params_.size(), 0);
-    stats_.bytes += offset * 4;
+    for (size_t m = 0; m < g.size(); ++m) flag_[g[m]] = static_cast<int64_t>(m);
+    stats_.bytes += b->flat.numel() * 4;
     buckets_.push_back(std::move(b));
   }
   stats_.buckets = static_cast<int64_t>(buckets_.size());
@@ -60,6 +66,7 @@ void GradSync::begin_step() {
   for (auto& b : buckets_) {
     b->ready = 0;
     std::fill(b->arrived.begin(), b->arrived.end(), 0);
+    b->flags.zero_();
   }
   next_launch_ = 0;
 }
@@ -70,6 +77,7 @@ void GradSync::on_grad(size_t k, const torch::Tensor& grad) {
   TS_CHECK(!b.arrived[k], "parameter {} received two gradients in one backward", k);
   b.arrived[k] = 1;
   b.flat.narrow(0, offset, params_[k].numel()).copy_(grad.reshape(-1));
+  b.flags.narrow(0, flag_[k], 1).fill_(1.0f);
   if (++b.ready == static_cast<int64_t>(b.members.size())) launch_full_buckets();
   comm_.progress();
 }
@@ -97,11 +105,25 @@ void GradSync::end_step() {
   for (auto& b : buckets_) b->work->wait();
   stats_.wait_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ++stats_.steps;
+  write_back();
+}
+
+// A parameter that got a gradient on some rank gets the average (ranks without one count as zero,
+// as in one rank's backward over the combined batch). One that got none anywhere keeps an
+// undefined .grad, as a single rank's backward leaves it, so the optimizer skips it (no moment
+// update, no weight decay) at every rank count alike.
+void GradSync::write_back() {
   torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> flags;
+  for (auto& b : buckets_) flags.push_back(b->flags.to(torch::kCPU));
   for (size_t k = 0; k < params_.size(); ++k) {
     const auto [bi, offset] = slot_[k];
-    torch::Tensor avg = buckets_[bi]->flat.narrow(0, offset, params_[k].numel()).view_as(params_[k]);
     torch::Tensor& g = params_[k].mutable_grad();
+    if (flags[bi].data_ptr<float>()[flag_[k]] == 0.0f) {
+      g = torch::Tensor();
+      continue;
+    }
+    torch::Tensor avg = buckets_[bi]->flat.narrow(0, offset, params_[k].numel()).view_as(params_[k]);
     if (g.defined()) g.copy_(avg);
     else g = avg.clone();
   }

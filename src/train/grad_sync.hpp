@@ -23,7 +23,9 @@ struct GradSyncStats {
 // gradient into its bucket; when a bucket is full it is launched (allreduce avg, asynchronous),
 // always in bucket order, so communication overlaps the rest of backward. end_step() launches any
 // bucket still waiting (parameters without a gradient contribute zeros), waits, and writes the
-// averaged gradients into .grad. With one rank there are no hooks and no copies.
+// averaged gradients into .grad; a parameter that got no gradient on any rank keeps an undefined
+// .grad (libtorch 2.x's zero_grad() sets them undefined), so 1, 2 and 3 ranks step alike. With
+// one rank there are no hooks and no copies.
 class GradSync {
  public:
   GradSync(comm::Communicator& comm, std::vector<torch::Tensor> params, int64_t bucket_bytes);
@@ -48,11 +50,13 @@ class GradSync {
   struct Bucket;
   void on_grad(size_t param, const torch::Tensor& grad);
   void launch_full_buckets();
+  void write_back();
 
   comm::Communicator& comm_;
   std::vector<torch::Tensor> params_;
   std::vector<std::unique_ptr<Bucket>> buckets_;
   std::vector<std::pair<size_t, int64_t>> slot_;  // param -> (bucket, offset)
+  std::vector<int64_t> flag_;                      // param -> index of its arrival flag in its bucket
   std::vector<unsigned> hooks_;
   size_t next_launch_ = 0;
   GradSyncStats stats_;

@@ -12,7 +12,8 @@
 
 namespace tickstream {
 
-// Sets libtorch's intra-op threads from the rank's placement and returns the rank's device.
+// Sets libtorch's intra-op threads from the rank's placement and returns the rank's device: its GPU
+// when it has one and libtorch can use it, else the CPU (rank 0 says "no GPU" and why, once).
 torch::Device prepare_device(RankContext& ctx);
 
 // The communicator `[dist] backend` resolves to for tensors on `device`.

@@ -3,6 +3,8 @@
 
 #include <limits>
 
+#include "train/precision.hpp"
+
 namespace tickstream {
 
 std::unique_ptr<torch::optim::AdamW> make_optimizer(SequenceModelImpl& model, const Config& config) {
@@ -25,12 +27,18 @@ LossParts training_loss(const ModelOutput& out, const Batch& batch, double label
   return l;
 }
 
+ModelOutput forward_at_precision(SequenceModelImpl& model, const torch::Tensor& x, const StepInputs& in) {
+  AutocastScope autocast(in.bf16, in.device);
+  const ModelOutput out = model.forward(x.to(in.device, /*non_blocking=*/true));
+  return {out.pred_return.to(torch::kFloat32), out.dir_logit.to(torch::kFloat32)};
+}
+
 double train_step(SequenceModelImpl& model, torch::optim::AdamW& optimizer, GradSync& sync,
                   const Batch& batch, const StepInputs& in) {
   for (auto& group : optimizer.param_groups())
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(in.lr);
   optimizer.zero_grad();
-  const ModelOutput out = model.forward(batch.x.to(in.device, /*non_blocking=*/true));
+  const ModelOutput out = forward_at_precision(model, batch.x, in);
   const LossParts loss = training_loss(out, batch, in.label_scale, in.label_weight);
   sync.begin_step();
   loss.total.backward();
@@ -48,7 +56,7 @@ EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, comm::Communi
   std::vector<double> sums{0.0, 0.0};  // loss * n, n
   for (int64_t i = 0; i < source.validation_batches(); ++i) {
     const Batch batch = source.validation_batch(i);
-    const ModelOutput out = model.forward(batch.x.to(in.device));
+    const ModelOutput out = forward_at_precision(model, batch.x, in);
     const double n = static_cast<double>(batch.size());
     sums[0] += training_loss(out, batch, in.label_scale, in.label_weight).total.item<double>() * n;
     sums[1] += n;

@@ -28,7 +28,11 @@ LossParts training_loss(const ModelOutput& out, const Batch& batch, double label
 struct StepInputs {
   double lr = 0, clip = 0, label_scale = 1, label_weight = 0.5;
   torch::Device device = torch::kCPU;
+  bool bf16 = false;  // forward under bf16 autocast ([train] precision); outputs and loss in float32
 };
+
+// The model's forward on `x` (moved to in.device) at the step's precision; outputs in float32.
+ModelOutput forward_at_precision(SequenceModelImpl& model, const torch::Tensor& x, const StepInputs& in);
 // Forward, loss, backward (gradients averaged across ranks by `sync`), clip, AdamW step.
 // Returns this rank's loss.
 double train_step(SequenceModelImpl& model, torch::optim::AdamW& optimizer, GradSync& sync,

@@ -14,6 +14,7 @@
 #include "train/checkpoint.hpp"
 #include "train/grad_sync.hpp"
 #include "train/metrics_log.hpp"
+#include "train/precision.hpp"
 #include "train/schedule.hpp"
 #include "train/train_step.hpp"
 
@@ -56,7 +57,8 @@ struct TrainerState {
       : config(c), comm(cm), control(ctl), source(src), options(o) {}
   bool root() const { return comm.rank() == 0; }
   StepInputs inputs(double lr) const {
-    return StepInputs{lr, config.train.clip, ckpt.label_scale, config.train.label_weight, options.device};
+    return StepInputs{lr, config.train.clip, ckpt.label_scale, config.train.label_weight, options.device,
+                      config.train.precision == "bf16"};
   }
 };
 
@@ -90,7 +92,7 @@ void restore(TrainerState& s) {
   TS_REQUIRE_INPUT(path.has_value(), "--resume: no complete checkpoint in [train] checkpoint_dir = {}",
                    s.config.train.checkpoint_dir);
   require_same_model(read_checkpoint_state(*path), s.ckpt, *path);
-  const CheckpointState old = load_checkpoint(*path, *s.model, s.optimizer.get(), /*restore_rng=*/true);
+  const CheckpointState old = load_checkpoint(*path, *s.model, s.optimizer.get(), /*restore_rng=*/true, s.options.device);
   TS_REQUIRE_INPUT(old.n_features == s.ckpt.n_features, "{}: trained on {} features, the store has {}",
                    *path, old.n_features, s.ckpt.n_features);
   s.ckpt.label_scale = old.label_scale;  // the return head's units stay those it was trained in
@@ -198,6 +200,7 @@ Trainer::Trainer(const Config& config, comm::Communicator& comm, MPI_Comm contro
     : s_(std::make_unique<TrainerState>(config, comm, control, source, options)) {
   TrainerState& s = *s_;
   if (!options.resume && options.checkpoints) require_no_checkpoints(config);
+  check_precision(config.train.precision, options.device);
   comm::CommOptions control_options;
   control_options.timeout = std::chrono::seconds(config.dist.timeout_s);
   s.control_comm = comm::make_mpi_communicator(control, control_options);

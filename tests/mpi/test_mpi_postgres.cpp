@@ -65,7 +65,10 @@ class Checker {
     EXPECT_EQ(PQresultStatus(res), PGRES_TUPLES_OK) << sql << ": " << PQresultErrorMessage(res);
     for (int r = 0; r < PQntuples(res); ++r) {
       std::string row;
-      for (int c = 0; c < PQnfields(res); ++c) row += (c ? "|" : "") + std::string(PQgetvalue(res, r, c));
+      for (int c = 0; c < PQnfields(res); ++c) {
+        if (c > 0) row += '|';
+        row += PQgetvalue(res, r, c);
+      }
       out.push_back(row);
     }
     PQclear(res);

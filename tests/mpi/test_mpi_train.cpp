@@ -15,6 +15,7 @@
 #include "store/synth_run.hpp"
 #include "comm/mpi_typed.hpp"
 #include "train/batch_source.hpp"
+#include "train/grad_sync.hpp"
 #include "train/streaming_source.hpp"
 #include "train/trainer.hpp"
 
@@ -104,6 +105,65 @@ TEST_P(DdpEquivalence, SameParametersAsOneRankOnTheCombinedBatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, DdpEquivalence, ::testing::Values("gpt", "lstm", "mlp"));
+
+// Three parameters: `a` serves the samples of type 0, `b` those of type 1, `c` none. The combined
+// batch of 6 is of types 0 0 0 0 1 1, so at 2 ranks rank 0 gets no gradient for b; at 3 ranks
+// ranks 0 and 1 get none for b and rank 2 none for a. c gets none anywhere.
+struct UnevenParams {
+  torch::Tensor a = torch::full({3}, 0.5).requires_grad_();
+  torch::Tensor b = torch::full({3}, -0.25).requires_grad_();
+  torch::Tensor c = torch::full({3}, 2.0).requires_grad_();
+  std::vector<torch::Tensor> all() const { return {a, b, c}; }
+};
+
+// Mean squared error of samples [begin, end) of the combined batch.
+torch::Tensor uneven_loss(const UnevenParams& p, int64_t begin, int64_t end) {
+  torch::Tensor loss = torch::zeros({});
+  for (int64_t i = begin; i < end; ++i) {
+    const torch::Tensor x = torch::arange(1, 4, torch::kFloat32) * 0.1 * static_cast<double>(i + 1);
+    const torch::Tensor& w = i < 4 ? p.a : p.b;
+    loss = loss + (torch::dot(w, x) - (0.3 * static_cast<double>(i) - 0.5)).pow(2);
+  }
+  return loss / static_cast<double>(end - begin);
+}
+
+std::vector<torch::Tensor> uneven_steps(comm::Communicator& comm, int64_t begin, int64_t end, int64_t bucket_bytes) {
+  UnevenParams p;
+  torch::optim::AdamW opt(p.all(), torch::optim::AdamWOptions(0.05).weight_decay(0.1));
+  GradSync sync(comm, p.all(), bucket_bytes);
+  for (int step = 0; step < 5; ++step) {
+    opt.zero_grad();
+    sync.begin_step();
+    uneven_loss(p, begin, end).backward();
+    sync.end_step();
+    EXPECT_FALSE(p.c.grad().defined()) << "no rank produced c's gradient: it must stay undefined";
+    opt.step();
+  }
+  std::vector<torch::Tensor> out;
+  for (const auto& t : p.all()) out.push_back(t.detach().clone());
+  return out;
+}
+
+class UnusedParameters : public MpiTrain, public ::testing::WithParamInterface<int64_t> {};
+
+// libtorch 2.x's zero_grad() leaves .grad undefined: a parameter without a gradient on some ranks
+// gets the average over all (the others count as zero), one without a gradient anywhere is skipped
+// by AdamW (its weight decay would move it if the gradient were a defined zero). K steps at W ranks
+// equal one rank on the combined batch; buckets of one parameter each and of all three.
+TEST_P(UnusedParameters, StepAsOneRankOnTheCombinedBatch) {
+  const int W = size();
+  const int64_t per = 6 / W;
+  auto comm = comm::make_mpi_communicator(MPI_COMM_WORLD, comm::CommOptions{});
+  const auto ddp = uneven_steps(*comm, rank() * per, (rank() + 1) * per, GetParam());
+  auto fake = comm::make_fake_communicator(comm::CommOptions{});
+  const auto ref = uneven_steps(*fake, 0, 6, GetParam());
+  for (size_t k = 0; k < ref.size(); ++k)
+    EXPECT_LE((ddp[k] - ref[k]).abs().max().item<double>(), 1e-6) << "parameter " << "abc"[k] << " at " << W << " ranks";
+  EXPECT_TRUE(torch::equal(ddp[2], torch::full({3}, 2.0))) << "c moved without a gradient";
+  EXPECT_GT((ref[1] - torch::full({3}, -0.25)).abs().max().item<double>(), 1e-3) << "b must train";
+}
+
+INSTANTIATE_TEST_SUITE_P(Buckets, UnusedParameters, ::testing::Values(int64_t{4}, int64_t{1} << 20));
 
 // A synthetic store with features, made collectively; the config reads it.
 Config streaming_job(const std::string& dir, const std::string& shard) {

@@ -316,7 +316,7 @@ void round_trip(const std::string& dir, const std::string& kind) {
   GradSync sync_b(*comm, b->parameters(), 1 << 20);
   ASSERT_FALSE(bitwise_equal(snapshot(*b), at_save));
   torch::manual_seed(777);
-  const CheckpointState loaded = load_checkpoint(pt, *b, opt_b.get(), /*restore_rng=*/true);
+  const CheckpointState loaded = load_checkpoint(pt, *b, opt_b.get(), /*restore_rng=*/true, torch::kCPU);
   EXPECT_TRUE(bitwise_equal(snapshot(*b), at_save));
   EXPECT_TRUE(torch::equal(torch::rand({8}), rand_after_save));
   EXPECT_EQ(loaded.to_json(), saved_state.to_json());
@@ -330,7 +330,7 @@ void round_trip(const std::string& dir, const std::string& kind) {
   auto d = make_model(c.model, kFeatures, 99);
   auto opt_d = make_optimizer(*d, c);
   GradSync sync_d(*comm, d->parameters(), 1 << 20);
-  load_checkpoint(pt, *d, nullptr, /*restore_rng=*/true);
+  load_checkpoint(pt, *d, nullptr, /*restore_rng=*/true, torch::kCPU);
   EXPECT_TRUE(bitwise_equal(snapshot(*d), at_save));
   torch::rand({8});
   step_once(*d, *opt_d, sync_d, 102);
@@ -363,7 +363,7 @@ TEST_F(CheckpointTest, TruncatedFileIsRejected) {
   expect_input_error([&] { read_checkpoint_state(pt); }, pt, "truncated");
   const Config c = tiny_config("mlp");
   auto model = make_model(c.model, kFeatures, 1);
-  expect_input_error([&] { load_checkpoint(pt, *model, nullptr, false); }, pt, "truncated");
+  expect_input_error([&] { load_checkpoint(pt, *model, nullptr, false, torch::kCPU); }, pt, "truncated");
 }
 
 TEST_F(CheckpointTest, FlippedByteIsRejected) {
@@ -385,7 +385,7 @@ TEST_F(CheckpointTest, FlippedByteIsRejected) {
   expect_input_error([&] { read_checkpoint_state(pt); }, pt, "corrupt");
   const Config c = tiny_config("mlp");
   auto model = make_model(c.model, kFeatures, 1);
-  expect_input_error([&] { load_checkpoint(pt, *model, nullptr, false); }, pt, "corrupt");
+  expect_input_error([&] { load_checkpoint(pt, *model, nullptr, false, torch::kCPU); }, pt, "corrupt");
 }
 
 TEST_F(CheckpointTest, MissingManifestIsAnIncompleteCheckpoint) {
