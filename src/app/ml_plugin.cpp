@@ -18,9 +18,12 @@ int run_ml_command(RankContext& ctx, const std::string& command, const nlohmann:
   const std::string path = env != nullptr && *env != '\0'
                                ? std::string(env)
                                : (std::filesystem::path(self_executable()).parent_path() / "libtickstream_ml.so").string();
-  // OpenBLAS (libtorch's BLAS on Debian) starts one busy-waiting thread per core when it loads,
-  // whatever libtorch's thread count: size it to this rank's share before it loads.
-  setenv("OPENBLAS_NUM_THREADS", std::to_string(ctx.placement().cpu_threads).c_str(), /*overwrite=*/0);
+  // Thread pools sized to this rank's share before libtorch loads (a user's setting wins): the
+  // wheel's libtorch runs MKL under OpenMP (libgomp), an OpenBLAS-based libtorch starts one
+  // busy-waiting OpenBLAS thread per core when it loads, whatever libtorch's thread count.
+  const std::string threads = std::to_string(ctx.placement().cpu_threads);
+  setenv("OMP_NUM_THREADS", threads.c_str(), /*overwrite=*/0);
+  setenv("OPENBLAS_NUM_THREADS", threads.c_str(), /*overwrite=*/0);
   // Kept loaded until exit: libtorch does not support being unloaded.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (handle == nullptr) TS_INTERNAL_ERROR("cannot load the ML library {}: {}", path, dlerror());
