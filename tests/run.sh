@@ -6,6 +6,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 "$ROOT/launch/install-deps.sh"
 "$ROOT/launch/build.sh" release
+# Where nvcc is installed the release build must be the CUDA build (AUTO must not have fallen back).
+if command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]]; then
+  "$ROOT/build/release/tickstream" version --json | /usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["cuda"]["built"] and j["nccl"]["built"], "nvcc is installed but the release build has no CUDA: " + j["cuda"]["build_note"]
+print("tests/run.sh: CUDA build:", j["cuda"]["build_note"], "| libtorch", j["libtorch"]["version"], "| gpus", j["gpus"])'
+fi
 [[ $(id -u) -eq 0 ]] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # A PostgreSQL server on loopback for the postgresql:// sink tests, stopped on exit (an existing
 # TICKSTREAM_PG_URL is used as is).

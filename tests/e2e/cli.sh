@@ -31,5 +31,20 @@ assert set(j["per_ticker"][0]) == {"ticker", "first_time", "last_time", "bars"}
 assert j["oracle_ic"] is not None
 PY
 "$BIN" version --json > "$WORK/v.json"
-/usr/bin/python3 -c "import json; j=json.load(open('$WORK/v.json')); assert 'gpus' in j and j['hdf5'].startswith('1.')"
+/usr/bin/python3 - "$WORK/v.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert "gpus" in j and j["hdf5"].startswith("1."), j
+major, minor = map(int, j["libtorch"]["version"].split(".")[:2])
+assert (major, minor) >= (2, 11), j["libtorch"]
+assert j["libtorch"]["cxx_standard"] in (17, 20), j["libtorch"]
+assert j["kokkos"]["backend"] and j["kokkos"]["version"].count(".") == 2, j["kokkos"]
+assert isinstance(j["cuda"]["built"], bool) and j["nccl"]["built"] == j["cuda"]["built"], j
+if j["cuda"]["built"]:  # what it was built against is known; the run-time library is found
+    assert j["cuda"]["architectures"] and all(a >= 50 for a in j["cuda"]["architectures"]), j["cuda"]
+    assert j["cuda"]["toolkit"].split(".")[0] == j["libtorch"]["cuda"].split(".")[0], j
+    assert j["nccl"]["headers"] and j["nccl"]["library"], j["nccl"]
+else:
+    assert j["cuda"]["architectures"] == [] and j["cuda"]["build_note"], j["cuda"]
+PY
 echo "cli: ok"
