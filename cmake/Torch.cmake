@@ -28,7 +28,7 @@ endif()
 if(_ts_archs)
   set(CMAKE_CUDA_ARCHITECTURES "${_ts_archs}")
 endif()
-if(Torch_VERSION VERSION_LESS TICKSTREAM_TORCH_MIN OR Torch_VERSION VERSION_GREATER_EQUAL 2.14)
+if(Torch_VERSION VERSION_LESS TICKSTREAM_TORCH_MIN OR Torch_VERSION VERSION_GREATER "${TICKSTREAM_TORCH_MAX}.999")
   message(FATAL_ERROR "tickstream: libtorch ${Torch_VERSION} at ${Torch_DIR} is outside the supported "
                       "range ${TICKSTREAM_TORCH_MIN} to ${TICKSTREAM_TORCH_MAX}.x (launch/install-deps.sh "
                       "installs ${TICKSTREAM_TORCH_MAX}; point Torch_DIR at a supported libtorch)")
