@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Plots a training metrics .jsonl (DESIGN.md section 7): losses and validation IC / rank IC vs step.
+# Plots a training metrics .jsonl (docs/outputs.md): losses and validation IC / rank IC vs step.
 """Usage: /usr/bin/python3 launch/plot_metrics.py METRICS.jsonl OUT.png [--oracle-ic X]
 
 Top panel: train loss and val_loss vs step. Bottom panel: val_ic and val_rank_ic vs step, and a

@@ -13,7 +13,7 @@ void add_inspect(CLI::App& app, CommandRunner& runner) {
   auto json = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("inspect", "Summarize a store");
   cmd->add_option("store", *path, "Store (.h5)")->required();
-  cmd->add_flag("--json", *json, "Print JSON (DESIGN.md section 7)");
+  cmd->add_flag("--json", *json, "Print JSON (docs/outputs.md)");
   cmd->callback([&runner, path, json] {
     runner = [path, json](RankContext& ctx) {
       std::string text;

@@ -1,4 +1,4 @@
-// Job configuration (DESIGN.md section 5): a TOML file plus --set overrides, checked by a schema.
+// Job configuration (docs/configuration.md): a TOML file plus --set overrides, checked by a schema.
 #pragma once
 
 #include <cstdint>

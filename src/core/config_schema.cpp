@@ -1,4 +1,4 @@
-// The config schema table (DESIGN.md section 5); docs/configuration.md documents each key.
+// The config schema table (docs/configuration.md); docs/configuration.md documents each key.
 #include "core/config_schema.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-// The config schema: every key of DESIGN.md section 5 with its type, range and binding.
+// The config schema: every key of docs/configuration.md with its type, range and binding.
 #pragma once
 
 #include <functional>

@@ -8,7 +8,7 @@
 
 namespace tickstream {
 
-// Exit codes of every subcommand (DESIGN.md section 4).
+// Exit codes of every subcommand (docs/cli.md).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternal = 1;
 inline constexpr int kExitInput = 2;

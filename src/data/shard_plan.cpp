@@ -1,7 +1,7 @@
 // Shard plan: tiles of training windows, balanced contiguous ownership by rank, keyed epoch order.
 //
 // Shortfall rule: every rank runs steps_per_epoch = max over ranks of ceil(windows_of(rank) /
-// batch) steps per epoch (DESIGN.md 6.4). A rank with fewer windows than steps_per_epoch * batch
+// batch) steps per epoch (docs/loader.md). A rank with fewer windows than steps_per_epoch * batch
 // keeps drawing after its epoch sequence ends by wrapping around to the start of that same
 // sequence (its own tiles, same order): the consumer does the wrap, the plan only fixes the count.
 // Every training window is still drawn at least once per epoch, and exactly once on the rank(s)

@@ -1,4 +1,4 @@
-// `tickstream features export`: one ticker's features and labels as CSV (DESIGN.md section 7).
+// `tickstream features export`: one ticker's features and labels as CSV (docs/outputs.md).
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// Prediction rows and the sinks they go to (HDF5, CSV, PostgreSQL): DESIGN.md section 7 keys.
+// Prediction rows and the sinks they go to (HDF5, CSV, PostgreSQL): docs/outputs.md keys.
 #pragma once
 
 #include <mpi.h>

@@ -1,4 +1,4 @@
-// Rank placement: local rank -> device, cores / ranks-per-node -> threads (DESIGN.md section 6.1).
+// Rank placement: local rank -> device, cores / ranks-per-node -> threads (docs/architecture.md, Runtime).
 #include "runtime/placement.hpp"
 
 #include <sched.h>

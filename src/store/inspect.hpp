@@ -1,4 +1,4 @@
-// `tickstream inspect`: summary of a store as JSON (DESIGN.md section 7) or text.
+// `tickstream inspect`: summary of a store as JSON (docs/outputs.md) or text.
 #pragma once
 
 #include <string>

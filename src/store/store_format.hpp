@@ -1,4 +1,4 @@
-// Store format v1 constants (DESIGN.md section 3, docs/store-format.md).
+// Store format v1 constants (docs/store-format.md).
 #pragma once
 
 #include <array>

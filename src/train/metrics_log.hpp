@@ -1,4 +1,4 @@
-// Training progress line and the metrics .jsonl log (DESIGN.md section 7), written by rank 0.
+// Training progress line and the metrics .jsonl log (docs/outputs.md), written by rank 0.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,7 @@ std::string format_progress(const ProgressRecord& record);
 // "45s", "2m05s", "1h02m05s" for a non-negative number of seconds (rounded to the nearest).
 std::string format_duration(double seconds);
 
-// One metrics .jsonl record with exactly the DESIGN.md keys: step, epoch, loss, lr,
+// One metrics .jsonl record with exactly the docs/outputs.md keys: step, epoch, loss, lr,
 // samples_per_s, val_loss, val_dir_acc, val_ic, val_rank_ic, val_icir, wall_s. Undefined
 // (NaN, infinite) values are written as null. Callers may add keys (e.g. stall_fraction).
 nlohmann::json metrics_record(const ProgressRecord& progress, const EvalMetrics& metrics,

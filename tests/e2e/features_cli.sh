@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# features CLI: bad configs exit 2 naming the key; run, cache hit, export columns (DESIGN.md section 7).
+# features CLI: bad configs exit 2 naming the key; run, cache hit, export columns (docs/outputs.md).
 source "$(dirname "$0")/common.sh"
 
 "$BIN" synth --tickers 30 --days 200 --store "$WORK/s.h5" >/dev/null

@@ -95,6 +95,9 @@ job signal 100000
 PID=$!
 for _ in $(seq 1 300); do [[ -s "$WORK/signal/metrics.jsonl" ]] && break; sleep 0.2; done
 [[ -s "$WORK/signal/metrics.jsonl" ]] || fail "training never logged an evaluation"
+# Every rank is named tickstream (the huge-page re-exec keeps the executable's name).
+NAMED=$(pgrep -x -P "$PID" tickstream | wc -l)
+[[ $NAMED -eq 2 ]] || { ps -o pid,comm,args --ppid "$PID" >&2; fail "pgrep -x tickstream finds $NAMED of 2 ranks"; }
 kill -USR1 "$PID"
 set +e; wait "$PID"; RC=$?; set -e
 [[ $RC -eq 0 ]] || { cat "$WORK/sig.out" >&2; fail "SIGUSR1: exit $RC, expected 0"; }

@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <stdlib.h>
-
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/temp_dir_test.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
@@ -103,17 +102,13 @@ std::string cuda_tagged_copy(const std::string& pt, const std::string& dir) {
   return out;
 }
 
-class CheckpointCompat : public ::testing::Test {
+class CheckpointCompat : public testing::TempDirTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::path(::testing::TempDir()) / "ts_ckpt_compat_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    TempDirTest::SetUp();
     fs::create_directories(fs::path(dir_) / "cpu");
     fs::create_directories(fs::path(dir_) / "cuda");
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_;
 };
 
 // A checkpoint written on a GPU (tensors tagged cuda:0) resumes on a CPU-only machine: model,

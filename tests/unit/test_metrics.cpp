@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "train/metrics.hpp"
 #include "train/metrics_log.hpp"
+#include "common/temp_dir_test.hpp"
 
 namespace tickstream {
 namespace {
@@ -211,14 +212,8 @@ TEST(Progress, FormatsOneLine) {
   EXPECT_EQ(format_duration(-1), "?");
 }
 
-class MetricsLogTest : public ::testing::Test {
+class MetricsLogTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::path(::testing::TempDir()) / "ts_metrics_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   static std::vector<std::string> lines_of(const std::string& path) {
     std::ifstream in(path);
@@ -227,7 +222,6 @@ class MetricsLogTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
 };
 
 nlohmann::json record_at(int64_t step) {

@@ -24,6 +24,7 @@
 #include "train/grad_sync.hpp"
 #include "train/schedule.hpp"
 #include "train/train_step.hpp"
+#include "common/temp_dir_test.hpp"
 
 namespace fs = std::filesystem;
 
@@ -238,14 +239,8 @@ CheckpointState state_at(int64_t step) {
   return s;
 }
 
-class CheckpointTest : public ::testing::Test {
+class CheckpointTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::path(::testing::TempDir()) / "ts_ckpt_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // A checkpoint of a tiny untrained model at `step`, keeping the newest `keep`.
   std::string save_tiny(int64_t step, int64_t keep) {
@@ -262,7 +257,6 @@ class CheckpointTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
 };
 
 std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
