@@ -22,6 +22,15 @@ get_property(_ts_archs_cached CACHE CMAKE_CUDA_ARCHITECTURES PROPERTY VALUE)
 unset(CMAKE_CUDA_ARCHITECTURES)
 unset(CMAKE_CUDA_ARCHITECTURES CACHE)
 find_package(Torch REQUIRED)
+# The trap of a system libtorch (Debian's 1.13 in /usr/lib): the config found must link its own.
+get_filename_component(_ts_torch_lib_dir "${TORCH_LIBRARY}" DIRECTORY)
+get_filename_component(_ts_torch_lib_dir "${_ts_torch_lib_dir}" REALPATH)
+get_filename_component(_ts_torch_prefix "${TORCH_INSTALL_PREFIX}" REALPATH)
+if(NOT _ts_torch_lib_dir STREQUAL "${_ts_torch_prefix}/lib")
+  message(FATAL_ERROR "tickstream: the libtorch config at ${Torch_DIR} resolved libtorch.so to "
+                      "${TORCH_LIBRARY}, outside its own ${_ts_torch_prefix}/lib (another libtorch on the "
+                      "system, e.g. Debian's libtorch-dev 1.13, shadows it): remove that one or pass -DTorch_DIR")
+endif()
 if(_ts_archs_cached)
   set(CMAKE_CUDA_ARCHITECTURES "${_ts_archs_cached}" CACHE STRING "CUDA architectures" FORCE)
 endif()

@@ -44,16 +44,6 @@ install_debian_packages() {
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# Debian's libtorch 1.13 (CPU only) shadows the wheel's libtorch.so in CMake's search: remove it.
-remove_debian_libtorch() {
-  local old
-  old=$(dpkg-query -W -f='${Package} ${Status}\n' 'libtorch*' 2>/dev/null | awk '/install ok installed/{print $1}' || true)
-  [[ -z "$old" ]] && return
-  echo "install-deps: removing Debian's libtorch 1.13 ($(echo $old)): the project builds on PyPI's libtorch 2.x"
-  local sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get remove -y -qq $old >/dev/null
-}
-
 install_torch() {
   local want="${TORCH_PIN#torch==}" have=""
   [[ -x "$VENV/bin/python" ]] || /usr/bin/python3 -m venv "$VENV"
@@ -68,6 +58,5 @@ install_torch() {
 }
 
 install_debian_packages
-remove_debian_libtorch
 install_torch
 echo "install-deps: done"
