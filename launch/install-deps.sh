@@ -47,14 +47,14 @@ install_debian_packages() {
 install_torch() {
   local want="${TORCH_PIN#torch==}" have=""
   [[ -x "$VENV/bin/python" ]] || /usr/bin/python3 -m venv "$VENV"
-  have=$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null || true)
+  have=$("$VENV/bin/python" -W ignore -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null || true)
   if [[ "$have" == "$want" ]]; then
     echo "install-deps: libtorch $have present in $VENV"
     return
   fi
   echo "install-deps: installing $TORCH_PIN (CUDA 13.0 build, ~4.7 GB) into $VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$TORCH_PIN"
-  "$VENV/bin/python" -c 'import torch; print("install-deps: libtorch", torch.__version__, "CUDA", torch.version.cuda)'
+  "$VENV/bin/python" -W ignore -c 'import torch; print("install-deps: libtorch", torch.__version__, "CUDA", torch.version.cuda)'
 }
 
 install_debian_packages
