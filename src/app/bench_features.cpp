@@ -19,6 +19,7 @@
 #include "store/h5.hpp"
 #include "store/store_reader.hpp"
 #include "store/synth_run.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace fs = std::filesystem;
@@ -37,7 +38,7 @@ double run_cold(const fs::path& dir, int ranks, const char* extra) {
 
 std::vector<float> read_features(const std::string& path) {
   const StoreReader r(path);
-  h5::Handle ds = h5::open_dataset(r.root(), "features/values");
+  h5::Handle ds = h5::open_dataset(r.root(), store::path::kFeatureValues);
   const auto d = h5::dataset_dims(ds.id());
   std::vector<float> out(d[0] * d[1] * d[2]);
   h5::read_rows(r.file(), ds.id(), H5T_NATIVE_FLOAT, 0, d[0], out.data());

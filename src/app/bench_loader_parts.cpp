@@ -11,6 +11,7 @@
 #include "data/loader_stats.hpp"
 #include "store/h5.hpp"
 #include "window_gather.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace {
@@ -36,7 +37,7 @@ void busy_wait(double s) {
   }
 }
 
-const char* const kNames[4] = {"features/values", "features/valid", "labels/values", "labels/valid"};
+const char* const kNames[4] = {store::path::kFeatureValues, store::path::kFeatureValid, store::path::kLabelValues, store::path::kLabelValid};
 
 }  // namespace
 

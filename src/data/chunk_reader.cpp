@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "data/chunk_loader.hpp"
 #include "store/h5.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace {
@@ -115,8 +116,8 @@ void ChunkReader::Impl::check_shapes() const {
 ChunkReader::ChunkReader(const std::string& store_path, int64_t seq_len, bool with_labels) {
   TS_REQUIRE_INPUT(seq_len >= 1, "[model] seq_len must be at least 1, got {}", seq_len);
   h5::File file = h5::File::open(store_path, false, MPI_COMM_NULL);
-  std::vector<const char*> groups{"features"};
-  if (with_labels) groups.push_back("labels");
+  std::vector<const char*> groups{store::path::kFeatures};
+  if (with_labels) groups.push_back(store::path::kLabels);
   for (const char* g : groups)
     TS_REQUIRE_INPUT(h5::exists(file.id(), g),
                      "{}: no /{} group: run `tickstream features --config ...` on this store first",
@@ -124,11 +125,11 @@ ChunkReader::ChunkReader(const std::string& store_path, int64_t seq_len, bool wi
   impl_ = std::make_unique<Impl>(store_path, seq_len, std::move(file));
   Impl& m = *impl_;
   m.with_labels = with_labels;
-  m.values = open_slab(m.file.id(), "features/values");
-  m.valid = open_slab(m.file.id(), "features/valid");
+  m.values = open_slab(m.file.id(), store::path::kFeatureValues);
+  m.valid = open_slab(m.file.id(), store::path::kFeatureValid);
   if (with_labels) {
-    m.label_values = open_slab(m.file.id(), "labels/values");
-    m.label_valid = open_slab(m.file.id(), "labels/valid");
+    m.label_values = open_slab(m.file.id(), store::path::kLabelValues);
+    m.label_valid = open_slab(m.file.id(), store::path::kLabelValid);
   }
   m.check_shapes();
   m.tickers = static_cast<int64_t>(m.values.dims[0]);

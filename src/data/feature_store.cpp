@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "store/h5.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace {
@@ -46,16 +47,16 @@ FeatureStoreInfo read_feature_info(const StoreReader& store) {
   info.path = store.path();
   info.tickers = store.tickers();
   info.time = store.time();
-  h5::Handle fv = h5::open_dataset(store.root(), "features/values");
+  h5::Handle fv = h5::open_dataset(store.root(), store::path::kFeatureValues);
   info.feature_names = h5::get_attr_strings(fv.id(), "names");
   info.features_hash = h5::get_attr_string(fv.id(), "config_hash");
-  h5::Handle lv = h5::open_dataset(store.root(), "labels/values");
+  h5::Handle lv = h5::open_dataset(store.root(), store::path::kLabelValues);
   info.label_names = h5::get_attr_strings(lv.id(), "names");
   info.horizon = h5::get_attr_int(lv.id(), "horizon");
   TS_REQUIRE_INPUT(info.label_names.size() >= 2, "{}: /labels/values has {} labels, expected 2",
                    store.path(), info.label_names.size());
-  info.mean = read_doubles(store, "stats/mean", info.features());
-  info.std = read_doubles(store, "stats/std", info.features());
+  info.mean = read_doubles(store, store::path::kStatsMean, info.features());
+  info.std = read_doubles(store, store::path::kStatsStd, info.features());
   return info;
 }
 
@@ -63,8 +64,8 @@ ValidityMasks read_validity(const StoreReader& store) {
   ValidityMasks m;
   m.tickers = static_cast<int64_t>(store.tickers().size());
   m.bars = static_cast<int64_t>(store.time().size());
-  read_all(store, "features/valid", H5T_NATIVE_UINT8, 0, m.tickers, m.features);
-  read_all(store, "labels/valid", H5T_NATIVE_UINT8, 0, m.tickers, m.labels);
+  read_all(store, store::path::kFeatureValid, H5T_NATIVE_UINT8, 0, m.tickers, m.features);
+  read_all(store, store::path::kLabelValid, H5T_NATIVE_UINT8, 0, m.tickers, m.labels);
   return m;
 }
 

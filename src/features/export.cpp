@@ -10,6 +10,7 @@
 #include "store/atomic_output.hpp"
 #include "store/file_util.hpp"
 #include "store/store_reader.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace {
@@ -49,7 +50,7 @@ void export_ticker_csv(const std::string& store, const std::string& ticker, cons
   const auto it = std::lower_bound(tickers.begin(), tickers.end(), ticker);
   TS_REQUIRE_INPUT(it != tickers.end() && *it == ticker, "{}: ticker '{}' not in the store", store, ticker);
   const int64_t row = it - tickers.begin();
-  const Columns f = read_row(r, "features/values", row), l = read_row(r, "labels/values", row);
+  const Columns f = read_row(r, store::path::kFeatureValues, row), l = read_row(r, store::path::kLabelValues, row);
   std::string text = "date";
   for (const auto& n : f.names) text += "," + n;
   for (const auto& n : l.names) text += "," + n;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "features/feature_set.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace {
@@ -28,7 +29,7 @@ void write_pair(const h5::File& file, const char* group_name, const FeatureGroup
 }
 
 void write_stats(const h5::File& file, const FeatureGroupsInfo& info, const RunningStats& stats) {
-  h5::Handle group = h5::create_group(file.id(), "stats");
+  h5::Handle group = h5::create_group(file.id(), store::path::kStats);
   const std::vector<int64_t> counts = stats.counts();
   const std::vector<double> count(counts.begin(), counts.end());
   for (const auto& [name, data] : {std::pair{"count", count}, {"mean", stats.means()}, {"std", stats.stddevs()}})
@@ -45,14 +46,14 @@ void write_feature_groups(const h5::File& file, const FeatureGroupsInfo& info, c
                           int64_t row_begin, int64_t rows, const RunningStats& stats) {
   for (const char* g : {"features", "labels", "stats"}) h5::remove_if_exists(file.id(), g);
   const std::vector<std::string> feature_names(kFeatureNames.begin(), kFeatureNames.end());
-  write_pair(file, "features", info, feature_names, block.features, block.feature_valid, row_begin, rows);
+  write_pair(file, store::path::kFeatures, info, feature_names, block.features, block.feature_valid, row_begin, rows);
   const std::vector<std::string> label_names{fmt::format("fwd_logret_{}", info.horizon), fmt::format("fwd_up_{}", info.horizon)};
-  write_pair(file, "labels", info, label_names, block.labels, block.label_valid, row_begin, rows);
-  h5::Handle features = h5::open_dataset(file.id(), "features/values");
+  write_pair(file, store::path::kLabels, info, label_names, block.labels, block.label_valid, row_begin, rows);
+  h5::Handle features = h5::open_dataset(file.id(), store::path::kFeatureValues);
   h5::set_attr(features.id(), "config_hash", info.config_hash);
   h5::set_attr(features.id(), "cache_key", info.cache_key);
   h5::set_attr(features.id(), "definitions_version", kDefinitionsVersion);
-  h5::Handle labels = h5::open_dataset(file.id(), "labels/values");
+  h5::Handle labels = h5::open_dataset(file.id(), store::path::kLabelValues);
   h5::set_attr(labels.id(), "horizon", info.horizon);
   write_stats(file, info, stats);
 }

@@ -52,8 +52,8 @@ std::string cache_key(const std::string& fingerprint, const Config& c) {
 }
 
 std::string stored_key(const StoreReader& r) {
-  if (!h5::exists(r.root(), "features/values") || !h5::exists(r.root(), "stats")) return "";
-  h5::Handle ds = h5::open_dataset(r.root(), "features/values");
+  if (!h5::exists(r.root(), store::path::kFeatureValues) || !h5::exists(r.root(), store::path::kStats)) return "";
+  h5::Handle ds = h5::open_dataset(r.root(), store::path::kFeatureValues);
   return h5::has_attr(ds.id(), "cache_key") ? h5::get_attr_string(ds.id(), "cache_key") : "";
 }
 
@@ -108,7 +108,7 @@ FeaturesReport run_features(MPI_Comm comm, const Config& c, bool force) {
   rep.tickers = static_cast<int64_t>(reader->tickers().size());
   rep.bars = static_cast<int64_t>(reader->time().size());
   const auto owners = balanced_owners_grouped(std::vector<int64_t>(static_cast<size_t>(rep.tickers), 1),
-                                              mpi::size(comm), kFeatureChunkTickers);
+                                              mpi::size(comm), store::kFeatureChunkTickers);
   const auto [begin, end] = owned_range(owners, mpi::rank(comm));
   const RawBlock raw = reader->read_raw(begin, end - begin);
   rep.cache_key = cache_key(raw_fingerprint(comm, raw, *reader), c);
@@ -127,7 +127,7 @@ FeaturesReport run_features(MPI_Comm comm, const Config& c, bool force) {
     const RunningStats stats = train_stats(comm, c, f, time, end - begin, rep.train_rows);
     const double t2 = MPI_Wtime();
     rep.compute_s = mpi::allreduce(comm, t2 - t1, MPI_MAX);
-    FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, kFeatureChunkTickers, kFeatureChunkBars, c.hash(), rep.cache_key,
+    FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, store::kFeatureChunkTickers, store::kFeatureChunkBars, c.hash(), rep.cache_key,
                            c.data.train_start ? format_timestamp(c.data.train_start) : "",
                            c.data.train_end ? format_timestamp(c.data.train_end) : "", mpi::rank(comm) == 0};
     replace_store(comm, c, info, f, begin, end - begin, stats);

@@ -83,7 +83,7 @@ nlohmann::json run_prediction(RankContext& ctx, const Config& config, const Pred
     predictor = std::make_unique<Predictor>(checkpoint, store, device, request.batch_size);
   });
   const double load_s = since(t_start);
-  const int64_t group = kFeatureChunkTickers;  // the rows of one HDF5 chunk of /features
+  const int64_t group = store::kFeatureChunkTickers;  // the rows of one HDF5 chunk of /features
   const auto rows = ticker_shard(store.tickers_count(), ctx.size(), ctx.rank(), group);
   spdlog::debug("predict: rank {} scores tickers [{}, {}) at {} as-of bars on {}, batch {}", ctx.rank(), rows.first,
                 rows.second, asof.size(), device.str(), predictor->batch_size());

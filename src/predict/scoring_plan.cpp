@@ -8,6 +8,7 @@
 #include "core/time.hpp"
 #include "data/window_index.hpp"
 #include "store/h5.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace {
@@ -85,7 +86,7 @@ std::string skip_reason(const ListingSpan& span, bool bar_at_asof, int64_t run, 
 RawPresence read_raw_presence(const StoreReader& store, int64_t begin, int64_t end, const std::vector<int64_t>& bars) {
   RawPresence out;
   const auto total = static_cast<int64_t>(store.time().size());
-  const h5::Handle ds = h5::open_dataset(store.root(), "raw/valid");
+  const h5::Handle ds = h5::open_dataset(store.root(), store::path::kRawValid);
   std::vector<uint8_t> block;
   for (int64_t r0 = begin; r0 < end; r0 += kPresenceRows) {
     const int64_t rows = std::min(kPresenceRows, end - r0);

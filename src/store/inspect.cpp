@@ -8,6 +8,7 @@
 #include "core/time.hpp"
 #include "store/h5.hpp"
 #include "store/store_reader.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace {
@@ -24,7 +25,7 @@ Coverage scan_coverage(const StoreReader& r) {
   const auto& time = r.time();
   const int64_t n = static_cast<int64_t>(r.tickers().size());
   const int64_t t_len = static_cast<int64_t>(time.size());
-  h5::Handle ds = h5::open_dataset(r.root(), "raw/valid");
+  h5::Handle ds = h5::open_dataset(r.root(), store::path::kRawValid);
   std::vector<uint8_t> valid;
   for (int64_t begin = 0; begin < n; begin += kRowsPerRead) {
     const int64_t rows = std::min(kRowsPerRead, n - begin);
@@ -51,8 +52,12 @@ Coverage scan_coverage(const StoreReader& r) {
 nlohmann::json dataset_layouts(const StoreReader& r, bool& all_fletcher) {
   nlohmann::json chunks = nlohmann::json::object();
   all_fletcher = true;
-  for (const char* name : {"raw/open", "raw/high", "raw/low", "raw/close", "raw/volume",
-                           "raw/adj_close", "raw/valid", "features/values", "labels/values"}) {
+  std::vector<std::string> names;
+  for (const char* field : store::kPriceFields) names.push_back(store::raw_dataset(field));
+  for (const char* name : {store::path::kRawAdjClose, store::path::kRawValid, store::path::kFeatureValues,
+                           store::path::kLabelValues})
+    names.emplace_back(name);
+  for (const std::string& name : names) {
     if (!h5::exists(r.root(), name)) continue;
     h5::Handle ds = h5::open_dataset(r.root(), name);
     chunks[name] = h5::dataset_chunk(ds.id());
@@ -63,7 +68,7 @@ nlohmann::json dataset_layouts(const StoreReader& r, bool& all_fletcher) {
 
 nlohmann::json rejected_counts(const StoreReader& r) {
   nlohmann::json out = nlohmann::json::object();
-  h5::Handle raw = h5::open_group(r.root(), "raw");
+  h5::Handle raw = h5::open_group(r.root(), store::path::kRaw);
   for (const auto& name : h5::attr_names(raw.id()))
     if (name.rfind("rejected_", 0) == 0) out[name.substr(9)] = h5::get_attr_int(raw.id(), name);
   return out;

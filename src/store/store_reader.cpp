@@ -15,11 +15,11 @@ StoreReader::StoreReader(const std::string& path, MPI_Comm comm)
   TS_REQUIRE_INPUT(version == store::kFormatVersion, "{}: store format version {} (expected {})",
                    path, version, store::kFormatVersion);
   frequency_ = h5::get_attr_string(file_.id(), "frequency");
-  tickers_ = h5::read_strings(file_.id(), "meta/tickers");
-  h5::Handle time = h5::open_dataset(file_.id(), "meta/time");
+  tickers_ = h5::read_strings(file_.id(), store::path::kTickers);
+  h5::Handle time = h5::open_dataset(file_.id(), store::path::kTime);
   time_.resize(h5::dataset_dims(time.id()).at(0));
   h5::read_rows(file_, time.id(), H5T_NATIVE_INT64, 0, time_.size(), time_.data());
-  has_adj_close_ = h5::exists(file_.id(), "raw/adj_close");
+  has_adj_close_ = h5::exists(file_.id(), store::path::kRawAdjClose);
 }
 
 RawBlock StoreReader::read_raw(int64_t row_begin, int64_t rows) const {
@@ -29,15 +29,16 @@ RawBlock StoreReader::read_raw(int64_t row_begin, int64_t rows) const {
   b.resize(row_begin, rows, static_cast<int64_t>(time_.size()), has_adj_close_);
   const auto begin = static_cast<hsize_t>(row_begin);
   const auto n = static_cast<hsize_t>(rows);
-  std::vector<std::pair<const char*, std::vector<double>*>> fields{
-      {"raw/open", &b.open}, {"raw/high", &b.high}, {"raw/low", &b.low},
-      {"raw/close", &b.close}, {"raw/volume", &b.volume}};
-  if (has_adj_close_) fields.emplace_back("raw/adj_close", &b.adj_close);
+  // In kPriceFields order: open, high, low, close, volume.
+  std::vector<std::pair<std::string, std::vector<double>*>> fields;
+  std::vector<double>* outs[] = {&b.open, &b.high, &b.low, &b.close, &b.volume};
+  for (size_t k = 0; k < store::kPriceFields.size(); ++k) fields.emplace_back(store::raw_dataset(store::kPriceFields[k]), outs[k]);
+  if (has_adj_close_) fields.emplace_back(store::path::kRawAdjClose, &b.adj_close);
   for (auto& [name, out] : fields) {
-    h5::Handle ds = h5::open_dataset(file_.id(), name);
+    h5::Handle ds = h5::open_dataset(file_.id(), name.c_str());
     h5::read_rows(file_, ds.id(), H5T_NATIVE_DOUBLE, begin, n, out->data());
   }
-  h5::Handle valid = h5::open_dataset(file_.id(), "raw/valid");
+  h5::Handle valid = h5::open_dataset(file_.id(), store::path::kRawValid);
   h5::read_rows(file_, valid.id(), H5T_NATIVE_UINT8, begin, n, b.valid.data());
   return b;
 }

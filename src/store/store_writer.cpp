@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 
@@ -19,14 +20,14 @@ StoreWriter::StoreWriter(const std::string& path, MPI_Comm comm, const StoreLayo
 }
 
 void StoreWriter::write_meta(bool writer) {
-  h5::Handle meta = h5::create_group(file_.id(), "meta");
+  h5::Handle meta = h5::create_group(file_.id(), store::path::kMeta);
   h5::write_strings(file_, meta.id(), "tickers", layout_.tickers, writer);
   h5::write_vector(file_, meta.id(), "time", H5T_NATIVE_INT64, layout_.time.data(),
                    layout_.time.size(), writer);
 }
 
 void StoreWriter::create_raw() {
-  raw_ = h5::create_group(file_.id(), "raw");
+  raw_ = h5::create_group(file_.id(), store::path::kRaw);
   const std::vector<hsize_t> dims{layout_.tickers.size(), layout_.time.size()};
   const std::vector<hsize_t> chunk{static_cast<hsize_t>(layout_.chunk_tickers),
                                    static_cast<hsize_t>(layout_.chunk_bars)};

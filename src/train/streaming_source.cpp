@@ -22,6 +22,7 @@
 #include "store/store_reader.hpp"
 #include "store/synth_rng.hpp"
 #include "data/normalizer.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace {
@@ -90,7 +91,7 @@ Batch empty_batch(int64_t b, int64_t seq_len, int64_t features) {
 std::vector<double> label_sums(const StoreReader& store, const ValidityMasks& masks, const WindowRule& rule,
                                const std::vector<Tile>& tiles) {
   std::vector<double> sums{0.0, 0.0, 0.0};
-  h5::Handle ds = h5::open_dataset(store.root(), "labels/values");
+  h5::Handle ds = h5::open_dataset(store.root(), store::path::kLabelValues);
   const auto dims = h5::dataset_dims(ds.id());
   for (const Tile& t : tiles) {
     std::vector<float> v(static_cast<size_t>(t.rows * t.bars) * dims[2]);

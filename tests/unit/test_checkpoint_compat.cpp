@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/parameter_snapshot.hpp"
 #include "common/temp_dir_test.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -55,18 +56,8 @@ void train_two_steps(SequenceModelImpl& model, torch::optim::Optimizer& opt) {
   }
 }
 
-std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : m.parameters()) out.push_back(p.detach().clone());
-  return out;
-}
-
-bool bitwise_equal(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!a[i].is_cpu() || !b[i].is_cpu() || !torch::equal(a[i], b[i])) return false;
-  return true;
-}
+using testing::bitwise_equal;
+using testing::snapshot;
 
 // A copy of checkpoint `pt` in `dir` whose every tensor storage is tagged "cuda:0", as a CUDA run
 // writes it (the pickled location string "cpu" becomes "cuda:0"), with a manifest that matches.

@@ -24,6 +24,7 @@
 #include "train/grad_sync.hpp"
 #include "train/schedule.hpp"
 #include "train/train_step.hpp"
+#include "common/parameter_snapshot.hpp"
 #include "common/temp_dir_test.hpp"
 
 namespace fs = std::filesystem;
@@ -259,20 +260,8 @@ class CheckpointTest : public testing::TempDirTest {
 
 };
 
-std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : m.parameters()) out.push_back(p.detach().clone());
-  return out;
-}
-
-bool bitwise_equal(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const torch::Tensor x = a[i].contiguous(), y = b[i].contiguous();
-    if (x.sizes() != y.sizes() || std::memcmp(x.data_ptr(), y.data_ptr(), x.nbytes()) != 0) return false;
-  }
-  return true;
-}
+using testing::bitwise_equal;
+using testing::snapshot;
 
 double step_once(SequenceModelImpl& model, torch::optim::AdamW& opt, GradSync& sync, uint64_t seed) {
   StepInputs in;
