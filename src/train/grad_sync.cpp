@@ -15,6 +15,7 @@ struct GradSync::Bucket {
   // means no rank produced that gradient.
   torch::Tensor flat;
   torch::Tensor flags;                 // view of flat's tail
+  int64_t flag_base = 0;               // index of its first flag among all buckets' flags
   std::vector<size_t> members;         // parameter indices
   int64_t ready = 0;                   // members whose gradient arrived this step
   std::vector<uint8_t> arrived;        // per member
@@ -32,6 +33,7 @@ GradSync::GradSync(comm::Communicator& comm, std::vector<torch::Tensor> params, 
     groups.back().push_back(k);
     filled += params_[k].numel() * 4;
   }
+  int64_t flags_total = 0;  // flags of the buckets before this one
   for (const auto& g : groups) {
     auto b = std::make_unique<Bucket>();
     int64_t offset = 0;
@@ -43,7 +45,9 @@ GradSync::GradSync(comm::Communicator& comm, std::vector<torch::Tensor> params, 
     b->flags = b->flat.narrow(0, offset, static_cast<int64_t>(g.size()));
     b->members = g;
     b->arrived.assign(params_.size(), 0);
-    for (size_t m = 0; m < g.size(); ++m) flag_[g[m]] = static_cast<int64_t>(m);
+    b->flag_base = flags_total;
+    for (size_t m = 0; m < g.size(); ++m) flag_[g[m]] = flags_total + static_cast<int64_t>(m);
+    flags_total += static_cast<int64_t>(g.size());
     stats_.bytes += b->flat.numel() * 4;
     buckets_.push_back(std::move(b));
   }
@@ -77,7 +81,7 @@ void GradSync::on_grad(size_t k, const torch::Tensor& grad) {
   TS_CHECK(!b.arrived[k], "parameter {} received two gradients in one backward", k);
   b.arrived[k] = 1;
   b.flat.narrow(0, offset, params_[k].numel()).copy_(grad.reshape(-1));
-  b.flags.narrow(0, flag_[k], 1).fill_(1.0f);
+  b.flags.narrow(0, flag_[k] - b.flag_base, 1).fill_(1.0f);
   if (++b.ready == static_cast<int64_t>(b.members.size())) launch_full_buckets();
   comm_.progress();
 }
@@ -114,12 +118,15 @@ void GradSync::end_step() {
 // update, no weight decay) at every rank count alike.
 void GradSync::write_back() {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> flags;
-  for (auto& b : buckets_) flags.push_back(b->flags.to(torch::kCPU));
+  // Every bucket's flags in one device-to-host copy (one synchronization per step on a GPU).
+  std::vector<torch::Tensor> views;
+  for (auto& b : buckets_) views.push_back(b->flags);
+  const torch::Tensor flags = torch::cat(views).to(torch::kCPU);
+  const float* arrived = flags.data_ptr<float>();
   for (size_t k = 0; k < params_.size(); ++k) {
     const auto [bi, offset] = slot_[k];
     torch::Tensor& g = params_[k].mutable_grad();
-    if (flags[bi].data_ptr<float>()[flag_[k]] == 0.0f) {
+    if (arrived[flag_[k]] == 0.0f) {
       g = torch::Tensor();
       continue;
     }

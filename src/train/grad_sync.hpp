@@ -56,7 +56,7 @@ class GradSync {
   std::vector<torch::Tensor> params_;
   std::vector<std::unique_ptr<Bucket>> buckets_;
   std::vector<std::pair<size_t, int64_t>> slot_;  // param -> (bucket, offset)
-  std::vector<int64_t> flag_;                      // param -> index of its arrival flag in its bucket
+  std::vector<int64_t> flag_;                      // param -> index of its arrival flag among all buckets' flags
   std::vector<unsigned> hooks_;
   size_t next_launch_ = 0;
   GradSyncStats stats_;
