@@ -69,6 +69,9 @@ message(STATUS "tickstream: libtorch ${Torch_VERSION} (${TORCH_INSTALL_PREFIX}),
 
 add_library(tickstream_torch INTERFACE)
 target_link_libraries(tickstream_torch INTERFACE ${TORCH_LIBRARIES})
+if(TARGET tickstream_nccl)  # libtorch_cuda needs the wheel's NCCL (cmake/Cuda.cmake found it)
+  target_link_libraries(tickstream_torch INTERFACE tickstream_nccl)
+endif()
 # The torch wheel ships fmt 12's headers in its include folder; spdlog and libfmt here are the
 # system's (Debian: fmt 9, which spdlog 1.10 needs). A folder holding only a link to the system's
 # fmt, searched before torch's, keeps every translation unit on the one fmt that is linked.

@@ -1,7 +1,7 @@
 // CUDA window gather + normalize: one thread per output element, one launch per batch.
 #include <cuda_runtime.h>
 
-#include "window_gather.hpp"
+#include "kernels/window_gather.hpp"
 #include "core/error.hpp"
 
 namespace tickstream {

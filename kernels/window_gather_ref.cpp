@@ -1,5 +1,5 @@
 // Serial CPU reference of the window gather + normalize kernel.
-#include "window_gather.hpp"
+#include "kernels/window_gather.hpp"
 
 #include <algorithm>
 

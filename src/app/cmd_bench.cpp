@@ -1,11 +1,11 @@
 // `tickstream bench`: benchmark drivers printing verified JSON (one per stage as they land).
 #include <memory>
 
-#include "app/bench_features.hpp"
-#include "app/bench_ingest.hpp"
-#include "app/bench_loader.hpp"
-#include "app/bench_predict_cli.hpp"
-#include "app/bench_train_cli.hpp"
+#include "bench/bench_features.hpp"
+#include "bench/bench_ingest.hpp"
+#include "bench/bench_loader.hpp"
+#include "bench/bench_predict_cli.hpp"
+#include "bench/bench_train_cli.hpp"
 #include "app/commands.hpp"
 #include "store/file_util.hpp"
 #include "core/error.hpp"
@@ -67,14 +67,6 @@ void add_bench(CLI::App& app, CommandRunner& runner) {
   add_bench_train(*bench, runner);
   add_bench_loader(*bench, runner);
   add_bench_predict(*bench, runner);
-}
-
-int report_bench(const RankContext& ctx, const nlohmann::json& result, bool json_only, const std::string& out,
-                 const std::string& title) {
-  if (!json_only) print_root(ctx, title + "\n");
-  print_root(ctx, result.dump(2) + "\n");
-  if (!out.empty() && ctx.is_root()) write_file_atomically(out, result.dump(2) + "\n");
-  return 0;
 }
 
 }  // namespace tickstream

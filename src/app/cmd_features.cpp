@@ -7,7 +7,7 @@
 #include "core/error.hpp"
 #include "features/export.hpp"
 #include "features/pipeline.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "store/atomic_output.hpp"
 #include "store/file_util.hpp"
 
@@ -32,7 +32,7 @@ void add_export(CLI::App& features, CommandRunner& runner) {
   cmd->add_option("--out", a->out, "Output CSV")->required();
   cmd->callback([&runner, a] {
     runner = [a](RankContext& ctx) {
-      run_agreed(ctx.world(), [&] {
+      run_agreed(ctx.comm(), [&] {
         if (ctx.is_root()) export_ticker_csv(a->store, a->ticker, a->out);
       });
       print_root(ctx, fmt::format("features export: {} -> {}\n", a->ticker, a->out));
@@ -56,13 +56,13 @@ void add_features(CLI::App& app, CommandRunner& runner) {
     if (cmd->got_subcommand("export")) return;
     runner = [a](RankContext& ctx) {
       Config config;
-      run_agreed(ctx.world(), [&] {
+      run_agreed(ctx.comm(), [&] {
         TS_REQUIRE_INPUT(!a->config.empty(), "features: --config is required");
         config = load_config(a->config, a->overrides);
         if (!a->report.empty()) require_output_path(a->report);
       });
       ctx.ensure_kokkos();
-      const FeaturesReport rep = run_features(ctx.world(), config, a->force);
+      const FeaturesReport rep = run_features(ctx.comm(), config, a->force);
       print_root(ctx, rep.cache_hit
                           ? fmt::format("features: cache hit, {} unchanged ({:.2f} s)\n", config.data.store, rep.total_s)
                           : fmt::format("features: {} tickers x {} bars -> {} in {:.2f} s (read {:.2f}, compute {:.2f}, "
@@ -70,7 +70,7 @@ void add_features(CLI::App& app, CommandRunner& runner) {
                                         rep.tickers, rep.bars, config.data.store, rep.total_s, rep.read_s,
                                         rep.compute_s, rep.write_s, rep.valid_rows, rep.train_rows));
       if (!a->report.empty())
-        run_agreed(ctx.world(), [&] {
+        run_agreed(ctx.comm(), [&] {
           if (ctx.is_root()) write_file_atomically(a->report, rep.to_json().dump(2) + "\n");
         });
       return 0;

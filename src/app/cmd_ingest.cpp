@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "app/commands.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "store/atomic_output.hpp"
 #include "store/file_util.hpp"
 #include "store/ingest.hpp"
@@ -40,11 +40,11 @@ void add_ingest(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--report", *report_path, "Write the ingest report (counts, timings) as JSON here");
   cmd->callback([&runner, opt, report_path] {
     runner = [opt, report_path](RankContext& ctx) {
-      if (!report_path->empty()) run_agreed(ctx.world(), [&] { require_output_path(*report_path); });
-      const IngestReport rep = run_ingest(ctx.world(), *opt);
+      if (!report_path->empty()) run_agreed(ctx.comm(), [&] { require_output_path(*report_path); });
+      const IngestReport rep = run_ingest(ctx.comm(), *opt);
       print_root(ctx, summary(rep, opt->store));
       if (!report_path->empty())
-        run_agreed(ctx.world(), [&] {
+        run_agreed(ctx.comm(), [&] {
           if (ctx.is_root()) write_file_atomically(*report_path, rep.to_json().dump(2) + "\n");
         });
       return 0;

@@ -2,8 +2,8 @@
 #include <memory>
 
 #include "app/commands.hpp"
-#include "comm/mpi_typed.hpp"
-#include "runtime/failure.hpp"
+#include "comm/collectives.hpp"
+#include "comm/agreement.hpp"
 #include "store/inspect.hpp"
 
 namespace tickstream {
@@ -17,7 +17,7 @@ void add_inspect(CLI::App& app, CommandRunner& runner) {
   cmd->callback([&runner, path, json] {
     runner = [path, json](RankContext& ctx) {
       std::string text;
-      run_agreed(ctx.world(), [&] {
+      run_agreed(ctx.comm(), [&] {
         if (!ctx.is_root()) return;
         const nlohmann::json j = inspect_store(*path);
         text = *json ? j.dump(2) + "\n" : format_inspect(j);
@@ -26,12 +26,6 @@ void add_inspect(CLI::App& app, CommandRunner& runner) {
       return 0;
     };
   });
-}
-
-void print_root(const RankContext& ctx, const std::string& text) {
-  if (!ctx.is_root()) return;
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
 }
 
 }  // namespace tickstream

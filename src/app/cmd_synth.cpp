@@ -26,7 +26,7 @@ void add_synth(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--chunk-bars", out->chunk_bars, "Store chunk shape: bars")->check(CLI::PositiveNumber);
   cmd->callback([&runner, spec, out] {
     runner = [spec, out](RankContext& ctx) {
-      const SynthReport rep = run_synth(ctx.world(), *spec, *out);
+      const SynthReport rep = run_synth(ctx.comm(), *spec, *out);
       print_root(ctx, fmt::format("synth: {} tickers x {} bars ({} valid) -> {} in {:.2f} s; oracle IC {:.4f}\n",
                                   spec->tickers, rep.bars, rep.valid_bars,
                                   out->store.empty() ? out->csv_dir : out->store, rep.seconds, rep.info.oracle_ic));

@@ -1,6 +1,4 @@
 // `tickstream version`: what the binary was built with, library versions, visible accelerators.
-#include <mpi.h>
-
 #include <Kokkos_Core.hpp>
 #include <hdf5.h>
 
@@ -12,18 +10,11 @@
 
 #include "app/commands.hpp"
 #include "core/build_info.hpp"
-#include "device_info.hpp"
+#include "runtime/device_info.hpp"
+#include "runtime/rank_context.hpp"
 
 namespace tickstream {
 namespace {
-
-std::string mpi_library() {
-  char mpi[MPI_MAX_LIBRARY_VERSION_STRING] = {0};
-  int len = 0;
-  MPI_Get_library_version(mpi, &len);
-  std::string line(mpi, static_cast<size_t>(len));
-  return line.substr(0, line.find_first_of(",\n"));
-}
 
 std::vector<int> cuda_architectures() {
   std::vector<int> out;
@@ -52,7 +43,7 @@ nlohmann::json version_json(const RankContext& ctx) {
           {"kokkos", {{"version", fmt::format("{}.{}.{}", KOKKOS_VERSION / 10000, KOKKOS_VERSION / 100 % 100,
                                               KOKKOS_VERSION % 100)},
                       {"backend", Kokkos::DefaultExecutionSpace::name()}}},
-          {"mpi", mpi_library()},
+          {"mpi", mpi_library_version()},
           {"hdf5", fmt::format("{}.{}.{}", H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE)},
           {"cpu_cores", std::thread::hardware_concurrency()},
           {"ranks", ctx.size()}};

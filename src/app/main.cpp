@@ -9,13 +9,6 @@
 
 namespace {
 
-// Rank in the job before MPI_Init (from the launcher's environment), for quiet --help on ranks > 0.
-int launcher_rank() {
-  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
-    if (const char* v = std::getenv(var)) return std::atoi(v);
-  return 0;
-}
-
 int run(tickstream::RankContext& ctx, const tickstream::CommandRunner& runner) {
   using namespace tickstream;
   try {
@@ -24,11 +17,11 @@ int run(tickstream::RankContext& ctx, const tickstream::CommandRunner& runner) {
     if (!e.own_message().empty()) std::fprintf(stderr, "error: %s\n", e.own_message().c_str());
     return e.exit_code();
   } catch (const Error& e) {
-    if (ctx.size() > 1) abort_job(ctx.world(), e, e.exit_code());
+    if (ctx.size() > 1) abort_job(e, e.exit_code());
     std::fprintf(stderr, "error: %s\n", e.what());
     return e.exit_code();
   } catch (const std::exception& e) {
-    if (ctx.size() > 1) abort_job(ctx.world(), e, kExitInternal);
+    if (ctx.size() > 1) abort_job(e, kExitInternal);
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitInternal;
   }
@@ -57,7 +50,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (launcher_rank() != 0) return e.get_exit_code() == 0 ? kExitOk : kExitInput;
+    if (tickstream::launcher_rank().value_or(0) != 0) return e.get_exit_code() == 0 ? kExitOk : kExitInput;
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitInput;
   }

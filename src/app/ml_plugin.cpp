@@ -9,7 +9,7 @@
 
 #include "app/subprocess.hpp"
 #include "core/error.hpp"
-#include "train/ml_entry.hpp"
+#include "app/ml_entry.hpp"
 
 namespace tickstream {
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "comm/comm_internal.hpp"
+#include "comm/mpi_native.hpp"
 
 namespace tickstream::comm::detail {
 

@@ -6,19 +6,20 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "comm/communicator.hpp"
 
 namespace tickstream::comm::detail {
 
-enum class OpKind : uint8_t { allreduce, broadcast, allgather, barrier };
+enum class OpKind : uint8_t { allreduce, broadcast, allgather, barrier, allgatherv, alltoallv };
 
 // What one collective is: enough to name it in a message and to compare it across ranks.
 struct OpInfo {
   int64_t seq = 0;  // 0-based, counting every operation of the communicator
   OpKind kind = OpKind::barrier;
   DType dtype = DType::u8;
-  int64_t count = 0;  // per rank (allgather: the send count)
+  int64_t count = 0;  // per rank (allgather: the send count; allgatherv: the total; alltoallv: -1)
   ReduceOp op = ReduceOp::sum;
   int root = -1;  // broadcast only
 
@@ -54,6 +55,12 @@ std::string seconds_text(std::chrono::milliseconds t);
 void check_allreduce(const Buffer& buffer, ReduceOp op, Memory expected);
 void check_broadcast(const Buffer& buffer, int root, int size, Memory expected);
 void check_allgather(const Buffer& send, const Buffer& recv, int size, Memory expected);
+void check_allgatherv(const Buffer& send, const Buffer& recv, const std::vector<int64_t>& counts,
+                      int rank, Memory expected);
+void check_alltoallv(const Buffer& send, const std::vector<int64_t>& send_counts, const Buffer& recv,
+                     const std::vector<int64_t>& recv_counts, int size, Memory expected);
+// The call descriptions of the variable-size collectives (count: total, or -1 for alltoallv).
+OpInfo make_v_op(int64_t seq, OpKind kind, DType dtype, int64_t count);
 
 // Prints "error: rank R on HOST: MESSAGE" (unless `printed` is already set, then sets it), calls
 // options.on_abort when set (it may throw), else MPI_Abort(MPI_COMM_WORLD) when MPI is running,

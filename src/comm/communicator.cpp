@@ -1,6 +1,8 @@
 // Communicator basics: dtypes, backend choice, operation descriptions, checks and the abort path.
 #include "comm/communicator.hpp"
 
+#include <mpi.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -16,6 +18,7 @@ size_t dtype_size(DType t) {
     case DType::i32: return 4;
     case DType::i64: return 8;
     case DType::u8: return 1;
+    case DType::u64: return 8;
   }
   TS_INTERNAL_ERROR("unknown dtype {}", static_cast<int>(t));
 }
@@ -27,8 +30,20 @@ const char* dtype_name(DType t) {
     case DType::i32: return "i32";
     case DType::i64: return "i64";
     case DType::u8: return "u8";
+    case DType::u64: return "u64";
   }
   return "?";
+}
+
+std::unique_ptr<Work> Communicator::allgatherv_async(Buffer, Buffer, const std::vector<int64_t>&) {
+  TS_INTERNAL_ERROR("the {} communicator has no allgatherv: variable-size gathers run on the host "
+                    "(MPI) communicator", backend());
+}
+
+std::unique_ptr<Work> Communicator::alltoallv_async(Buffer, const std::vector<int64_t>&, Buffer,
+                                                    const std::vector<int64_t>&) {
+  TS_INTERNAL_ERROR("the {} communicator has no alltoallv: personalized exchanges run on the host "
+                    "(MPI) communicator", backend());
 }
 
 std::string resolve_backend(const std::string& configured, bool tensors_on_cuda, bool nccl_built) {
@@ -75,6 +90,9 @@ std::string describe_call(const OpInfo& op) {
     case OpKind::allgather:
       return fmt::format("allgather({} x {} per rank)", dtype_name(op.dtype), op.count);
     case OpKind::barrier: return "barrier";
+    case OpKind::allgatherv:
+      return fmt::format("allgatherv({} x {} in all)", dtype_name(op.dtype), op.count);
+    case OpKind::alltoallv: return fmt::format("alltoallv({})", dtype_name(op.dtype));
   }
   return "?";
 }
@@ -115,6 +133,53 @@ void check_allgather(const Buffer& send, const Buffer& recv, int size, Memory ex
            dtype_name(recv.dtype));
   TS_CHECK(recv.count == send.count * size, "allgather: recv holds {} elements, needs {} x {} = {}",
            recv.count, size, send.count, send.count * size);
+}
+
+namespace {
+int64_t sum_counts(const std::vector<int64_t>& counts, const char* what) {
+  int64_t total = 0;
+  for (const int64_t c : counts) {
+    TS_CHECK(c >= 0, "{}: negative count {}", what, c);
+    total += c;
+  }
+  return total;
+}
+}  // namespace
+
+void check_allgatherv(const Buffer& send, const Buffer& recv, const std::vector<int64_t>& counts,
+                      int rank, Memory expected) {
+  check_buffer(send, expected, "allgatherv send");
+  check_buffer(recv, expected, "allgatherv recv");
+  TS_CHECK(send.dtype == recv.dtype, "allgatherv: send is {} but recv is {}", dtype_name(send.dtype),
+           dtype_name(recv.dtype));
+  TS_CHECK(rank < static_cast<int>(counts.size()) && counts[static_cast<size_t>(rank)] == send.count,
+           "allgatherv: this rank sends {} elements but counts say otherwise", send.count);
+  TS_CHECK(recv.count == sum_counts(counts, "allgatherv"), "allgatherv: recv holds {} elements, counts sum to {}",
+           recv.count, sum_counts(counts, "allgatherv"));
+}
+
+void check_alltoallv(const Buffer& send, const std::vector<int64_t>& send_counts, const Buffer& recv,
+                     const std::vector<int64_t>& recv_counts, int size, Memory expected) {
+  check_buffer(send, expected, "alltoallv send");
+  check_buffer(recv, expected, "alltoallv recv");
+  TS_CHECK(send.dtype == recv.dtype, "alltoallv: send is {} but recv is {}", dtype_name(send.dtype),
+           dtype_name(recv.dtype));
+  TS_CHECK(static_cast<int>(send_counts.size()) == size && static_cast<int>(recv_counts.size()) == size,
+           "alltoallv: {} send and {} receive counts for {} ranks", send_counts.size(),
+           recv_counts.size(), size);
+  TS_CHECK(send.count == sum_counts(send_counts, "alltoallv send"), "alltoallv: send holds {} elements, counts sum to {}",
+           send.count, sum_counts(send_counts, "alltoallv send"));
+  TS_CHECK(recv.count == sum_counts(recv_counts, "alltoallv recv"), "alltoallv: recv holds {} elements, counts sum to {}",
+           recv.count, sum_counts(recv_counts, "alltoallv recv"));
+}
+
+OpInfo make_v_op(int64_t seq, OpKind kind, DType dtype, int64_t count) {
+  OpInfo info;
+  info.seq = seq;
+  info.kind = kind;
+  info.dtype = dtype;
+  info.count = count;
+  return info;
 }
 
 void abort_job(const CommOptions& options, bool& printed, const std::string& message,

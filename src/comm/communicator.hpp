@@ -1,8 +1,6 @@
 // Communicator: one interface over MPI (host memory), NCCL (device memory) and a fake test backend.
 #pragma once
 
-#include <mpi.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -13,7 +11,7 @@
 
 namespace tickstream::comm {
 
-enum class DType { f32, f64, i32, i64, u8 };
+enum class DType { f32, f64, i32, i64, u8, u64 };
 enum class Memory { host, cuda };
 enum class ReduceOp { sum, avg, max, min };
 
@@ -27,6 +25,7 @@ constexpr DType dtype_of() {
   else if constexpr (std::is_same_v<T, int32_t>) return DType::i32;
   else if constexpr (std::is_same_v<T, int64_t>) return DType::i64;
   else if constexpr (std::is_same_v<T, uint8_t>) return DType::u8;
+  else if constexpr (std::is_same_v<T, uint64_t>) return DType::u64;
   else static_assert(sizeof(T) == 0, "no communicator dtype for this type");
 }
 
@@ -73,7 +72,7 @@ class Communicator {
   virtual ~Communicator() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  virtual const char* backend() const = 0;  // "mpi" | "nccl" | "fake"
+  virtual const char* backend() const = 0;  // "mpi" | "nccl" | "self" | "fake"
   virtual Memory memory() const = 0;        // where its buffers must live
 
   // In place over every rank's `buffer` (same count and dtype on every rank).
@@ -81,6 +80,15 @@ class Communicator {
   virtual std::unique_ptr<Work> broadcast_async(Buffer buffer, int root) = 0;
   // recv.count == size() * send.count; rank r's send lands at recv[r * send.count].
   virtual std::unique_ptr<Work> allgather_async(Buffer send, Buffer recv) = 0;
+  // Variable-size gather of host buffers: rank r contributes counts[r] elements (send.count ==
+  // counts[rank()]); recv receives their concatenation in rank order. Every rank passes the same
+  // counts. The MPI and single-rank backends have it; NCCL aborts (device data has fixed shapes).
+  virtual std::unique_ptr<Work> allgatherv_async(Buffer send, Buffer recv,
+                                                 const std::vector<int64_t>& counts);
+  // Personalized exchange of host buffers: send_counts[r] elements of `send` (consecutive, in rank
+  // order) go to rank r; recv_counts[r] elements from rank r land in `recv`, in rank order.
+  virtual std::unique_ptr<Work> alltoallv_async(Buffer send, const std::vector<int64_t>& send_counts,
+                                                Buffer recv, const std::vector<int64_t>& recv_counts);
   virtual void barrier() = 0;
   // Lets outstanding host-side operations progress (MPI); called from gradient hooks.
   virtual void progress() {}
@@ -92,13 +100,17 @@ class Communicator {
   void allgather(Buffer send, Buffer recv) { allgather_async(send, recv)->wait(); }
 };
 
-// MPI backend over a duplicate of `comm` (host memory; MPI_Iallreduce and friends).
-std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm comm, CommOptions options);
+// The MPI backend is made from an MPI_Comm (comm/mpi_native.hpp); commands get theirs from the
+// RankContext (runtime/rank_context.hpp), so nothing above runtime/ sees MPI.
 
-// NCCL backend (CUDA builds): rank 0 makes the unique id, MPI_Bcast over `comm`, ncclCommInitRank
-// on `device`; operations run on the communicator's own stream, ordered by events.
-// Throws InputError in builds without CUDA (no NCCL).
-std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm comm, int device, CommOptions options);
+// NCCL backend (CUDA builds): rank 0 makes the unique id, broadcast over the host communicator
+// `bootstrap` (same ranks), ncclCommInitRank on `device`; operations run on the communicator's own
+// stream, ordered by events. Throws InputError in builds without CUDA (no NCCL).
+std::unique_ptr<Communicator> make_nccl_communicator(Communicator& bootstrap, int device,
+                                                     CommOptions options);
+
+// One rank on its own (tools, benchmarks, serial tests): every collective is the identity.
+std::unique_ptr<Communicator> make_self_communicator(CommOptions options = {});
 
 // Single-rank backend for tests: collectives are the identity (sum/avg/max/min over one rank).
 // Failure injection: operation number `fail_at` (0-based, counting every operation) aborts with

@@ -6,7 +6,22 @@
 #include "comm/arrival_board.hpp"
 #include "comm/comm_internal.hpp"
 #include "comm/communicator.hpp"
+#include "comm/mpi_native.hpp"
 #include "core/error.hpp"
+
+namespace tickstream {
+namespace detail {
+
+void throw_mpi(int code, const char* expr, const char* file, int line) {
+  char text[MPI_MAX_ERROR_STRING] = {0};
+  int len = 0;
+  MPI_Error_string(code, text, &len);
+  throw InternalError(fmt::format("MPI call failed: {}: {}", expr, std::string(text, len)), file,
+                      line);
+}
+
+}  // namespace detail
+}  // namespace tickstream
 
 namespace tickstream::comm {
 namespace {
@@ -21,6 +36,7 @@ MPI_Datatype mpi_type(DType t) {
     case DType::i32: return MPI_INT32_T;
     case DType::i64: return MPI_INT64_T;
     case DType::u8: return MPI_UINT8_T;
+    case DType::u64: return MPI_UINT64_T;
   }
   TS_INTERNAL_ERROR("no MPI datatype for dtype {}", static_cast<int>(t));
 }
@@ -55,7 +71,9 @@ class MpiCommunicator;
 // progress() can test it. Must not outlive its communicator.
 class MpiWork final : public Work {
  public:
-  MpiWork(MpiCommunicator& comm, const OpInfo& info, MPI_Request request, Buffer average);
+  // `arrays`: counts and displacements the MPI call reads until it completes (v-collectives).
+  MpiWork(MpiCommunicator& comm, const OpInfo& info, MPI_Request request, Buffer average,
+          std::vector<int> arrays = {});
   ~MpiWork() override;
   MpiWork(const MpiWork&) = delete;
   MpiWork& operator=(const MpiWork&) = delete;
@@ -70,6 +88,7 @@ class MpiWork final : public Work {
   OpInfo info_;
   MPI_Request request_;
   Buffer average_;  // avg: divided by the rank count on completion; data == nullptr otherwise
+  std::vector<int> arrays_;
   bool done_ = false;
   MpiWork* prev_ = nullptr;
   MpiWork* next_ = nullptr;
@@ -99,7 +118,12 @@ class MpiCommunicator final : public Communicator {
   std::unique_ptr<Work> allreduce_async(Buffer buffer, ReduceOp op) override;
   std::unique_ptr<Work> broadcast_async(Buffer buffer, int root) override;
   std::unique_ptr<Work> allgather_async(Buffer send, Buffer recv) override;
+  std::unique_ptr<Work> allgatherv_async(Buffer send, Buffer recv,
+                                         const std::vector<int64_t>& counts) override;
+  std::unique_ptr<Work> alltoallv_async(Buffer send, const std::vector<int64_t>& send_counts,
+                                        Buffer recv, const std::vector<int64_t>& recv_counts) override;
   void barrier() override;
+  MPI_Comm native() const { return comm_; }
   void progress() override;
   [[noreturn]] void abort(const std::string& message, int exit_code) override {
     detail::abort_job(options_, abort_printed_, message, exit_code);
@@ -125,6 +149,7 @@ class MpiCommunicator final : public Communicator {
     return dup;
   }
   OpInfo enter(OpKind kind, const Buffer& buffer, ReduceOp op, int root);
+  OpInfo enter(const OpInfo& info);
 
   MPI_Comm comm_;
   CommOptions options_;
@@ -138,8 +163,9 @@ class MpiCommunicator final : public Communicator {
   MpiWork* tail_ = nullptr;
 };
 
-MpiWork::MpiWork(MpiCommunicator& comm, const OpInfo& info, MPI_Request request, Buffer average)
-    : comm_(comm), info_(info), request_(request), average_(average) {
+MpiWork::MpiWork(MpiCommunicator& comm, const OpInfo& info, MPI_Request request, Buffer average,
+                 std::vector<int> arrays)
+    : comm_(comm), info_(info), request_(request), average_(average), arrays_(std::move(arrays)) {
   comm_.link(this);
 }
 
@@ -197,12 +223,16 @@ void MpiCommunicator::unlink(MpiWork* work) {
 }
 
 OpInfo MpiCommunicator::enter(OpKind kind, const Buffer& buffer, ReduceOp op, int root) {
+  return enter(detail::make_op(next_seq_, kind, buffer, op, root));
+}
+
+OpInfo MpiCommunicator::enter(const OpInfo& info) {
   if (!abandoned_.empty())
     abort(fmt::format("{} was left in flight when an exception unwound past it; this communicator "
                       "cannot run further collectives",
                       abandoned_),
           kExitInternal);
-  const OpInfo info = detail::make_op(next_seq_++, kind, buffer, op, root);
+  ++next_seq_;
   if (!board_.arrive(info)) abort(board_.mismatch(), kExitInternal);
   return info;
 }
@@ -241,6 +271,54 @@ std::unique_ptr<Work> MpiCommunicator::allgather_async(Buffer send, Buffer recv)
   return std::make_unique<MpiWork>(*this, info, request, Buffer{});
 }
 
+// Counts then displacements, as MPI's int arrays (elements of `dtype`).
+std::vector<int> counts_and_displs(const std::vector<int64_t>& counts, const char* what) {
+  const size_t n = counts.size();
+  std::vector<int> out(2 * n);
+  int64_t offset = 0;
+  for (size_t r = 0; r < n; ++r) {
+    out[r] = mpi_count(counts[r], what);
+    out[n + r] = mpi_count(offset, what);
+    offset += counts[r];
+  }
+  mpi_count(offset, what);
+  return out;
+}
+
+std::unique_ptr<Work> MpiCommunicator::allgatherv_async(Buffer send, Buffer recv,
+                                                        const std::vector<int64_t>& counts) {
+  detail::check_allgatherv(send, recv, counts, rank_, Memory::host);
+  TS_CHECK(static_cast<int>(counts.size()) == size_, "allgatherv: {} counts for {} ranks",
+           counts.size(), size_);
+  std::vector<int> arrays = counts_and_displs(counts, "allgatherv");
+  const OpInfo info = enter(detail::make_v_op(next_seq_, OpKind::allgatherv, send.dtype, recv.count));
+  const MPI_Datatype type = mpi_type(send.dtype);
+  MPI_Request request = MPI_REQUEST_NULL;
+  const int* recv_counts = arrays.data();
+  const int* displs = arrays.data() + size_;
+  TS_CHECK_MPI(MPI_Iallgatherv(send.data, recv_counts[rank_], type, recv.data, recv_counts, displs,
+                               type, comm_, &request));
+  return std::make_unique<MpiWork>(*this, info, request, Buffer{}, std::move(arrays));
+}
+
+std::unique_ptr<Work> MpiCommunicator::alltoallv_async(Buffer send,
+                                                       const std::vector<int64_t>& send_counts,
+                                                       Buffer recv,
+                                                       const std::vector<int64_t>& recv_counts) {
+  detail::check_alltoallv(send, send_counts, recv, recv_counts, size_, Memory::host);
+  std::vector<int> arrays = counts_and_displs(send_counts, "alltoallv send");
+  const std::vector<int> recv_arrays = counts_and_displs(recv_counts, "alltoallv recv");
+  arrays.insert(arrays.end(), recv_arrays.begin(), recv_arrays.end());
+  const OpInfo info = enter(detail::make_v_op(next_seq_, OpKind::alltoallv, send.dtype, -1));
+  const MPI_Datatype type = mpi_type(send.dtype);
+  const int* a = arrays.data();
+  const int n = size_;
+  MPI_Request request = MPI_REQUEST_NULL;
+  TS_CHECK_MPI(MPI_Ialltoallv(send.data, a, a + n, type, recv.data, a + 2 * n, a + 3 * n, type,
+                              comm_, &request));
+  return std::make_unique<MpiWork>(*this, info, request, Buffer{}, std::move(arrays));
+}
+
 void MpiCommunicator::barrier() {
   const OpInfo info = enter(OpKind::barrier, detail::no_buffer(), ReduceOp::sum, -1);
   MPI_Request request = MPI_REQUEST_NULL;
@@ -262,6 +340,13 @@ void MpiCommunicator::progress() {
 
 std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm comm, CommOptions options) {
   return std::make_unique<MpiCommunicator>(comm, std::move(options));
+}
+
+MPI_Comm native_mpi_comm(const Communicator& comm) {
+  const auto* mpi = dynamic_cast<const MpiCommunicator*>(&comm);
+  TS_CHECK(mpi != nullptr, "an MPI communicator was needed, but this one's backend is {}",
+           comm.backend());
+  return mpi->native();
 }
 
 }  // namespace tickstream::comm

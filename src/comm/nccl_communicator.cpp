@@ -9,7 +9,7 @@
 #include "comm/comm_internal.hpp"
 #include "comm/communicator.hpp"
 #include "core/error.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 
 namespace tickstream::comm {
 namespace {
@@ -24,6 +24,7 @@ ncclDataType_t nccl_type(DType t) {
     case DType::i32: return ncclInt32;
     case DType::i64: return ncclInt64;
     case DType::u8: return ncclUint8;
+    case DType::u64: return ncclUint64;
   }
   TS_INTERNAL_ERROR("no NCCL datatype for dtype {}", static_cast<int>(t));
 }
@@ -79,10 +80,10 @@ class NcclWork final : public Work {
 
 class NcclCommunicator final : public Communicator {
  public:
-  NcclCommunicator(MPI_Comm comm, int device, CommOptions options)
+  NcclCommunicator(Communicator& bootstrap, int device, CommOptions options)
       : device_(device), options_(std::move(options)) {
     try {
-      init(comm);
+      init(bootstrap);
     } catch (...) {
       release();
       throw;
@@ -112,7 +113,7 @@ class NcclCommunicator final : public Communicator {
   void check_async(const OpInfo& op);
 
  private:
-  void init(MPI_Comm comm);
+  void init(Communicator& bootstrap);
   void release() noexcept;
   void abort_nccl() noexcept;
   void check_device(const Buffer& buffer, const char* what) const;
@@ -134,13 +135,13 @@ class NcclCommunicator final : public Communicator {
   bool abort_printed_ = false;
 };
 
-void NcclCommunicator::init(MPI_Comm comm) {
-  TS_CHECK_MPI(MPI_Comm_rank(comm, &rank_));
-  TS_CHECK_MPI(MPI_Comm_size(comm, &size_));
+void NcclCommunicator::init(Communicator& bootstrap) {
+  rank_ = bootstrap.rank();
+  size_ = bootstrap.size();
   TS_CHECK(options_.timeout.count() > 0, "communicator timeout must be positive");
   // Every step that can fail on one rank alone is agreed on before the collective NCCL init.
   ncclUniqueId id{};
-  run_agreed(comm, [&] {
+  run_agreed(bootstrap, [&] {
     TS_CHECK_CUDA(cudaSetDevice(device_));
     TS_CHECK_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     TS_CHECK_CUDA(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
@@ -148,7 +149,7 @@ void NcclCommunicator::init(MPI_Comm comm) {
     TS_CHECK_CUDA(cudaMemset(scratch_, 0, sizeof(int32_t)));
     if (rank_ == 0) TS_CHECK_NCCL(ncclGetUniqueId(&id));
   });
-  TS_CHECK_MPI(MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, comm));
+  bootstrap.broadcast(host_buffer(reinterpret_cast<uint8_t*>(&id), sizeof(id)), 0);
   TS_CHECK_NCCL(ncclCommInitRank(&comm_, size_, id, rank_));
 }
 
@@ -287,9 +288,9 @@ void NcclWork::wait() {
 
 }  // namespace
 
-std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm comm, int device,
+std::unique_ptr<Communicator> make_nccl_communicator(Communicator& bootstrap, int device,
                                                      CommOptions options) {
-  return std::make_unique<NcclCommunicator>(comm, device, std::move(options));
+  return std::make_unique<NcclCommunicator>(bootstrap, device, std::move(options));
 }
 
 }  // namespace tickstream::comm

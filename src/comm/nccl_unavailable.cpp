@@ -4,7 +4,7 @@
 
 namespace tickstream::comm {
 
-std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm /*comm*/, int device,
+std::unique_ptr<Communicator> make_nccl_communicator(Communicator& /*bootstrap*/, int device,
                                                      CommOptions /*options*/) {
   TS_INPUT_ERROR(
       "the NCCL backend was requested (CUDA device {}), but this build has no NCCL: rebuild with "

@@ -1,6 +1,7 @@
 // Typed exceptions and check macros: the one error-handling style of tickstream.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -53,13 +54,14 @@ class AgreedFailure : public Error {
   std::string own_;
 };
 
-// "rank R on HOST" for the calling process (rank -1 before MPI_Init).
+// "rank R on HOST" for the calling process (rank -1 until the runtime names it).
 std::string rank_and_host();
-
-namespace detail {
-[[noreturn]] void throw_mpi(int code, const char* expr, const char* file, int line);
-[[noreturn]] void throw_h5(const char* expr, const char* file, int line);
-}  // namespace detail
+// The job rank of this process for rank_and_host(): process-wide by nature (an error raised
+// anywhere names it). Set by the runtime once MPI is up (runtime/rank_context.hpp).
+void set_process_rank(int rank);
+// The rank the launcher gave this process (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK or
+// SLURM_PROCID), known before MPI_Init; nullopt outside a launcher.
+std::optional<int> launcher_rank();
 
 }  // namespace tickstream
 
@@ -79,13 +81,6 @@ namespace detail {
     if (!(cond)) TS_INPUT_ERROR(__VA_ARGS__);        \
   } while (0)
 
-// MPI calls return MPI_SUCCESS (0) on success.
-#define TS_CHECK_MPI(call)                                                          \
-  do {                                                                              \
-    const int ts_mpi_rc_ = (call);                                                  \
-    if (ts_mpi_rc_ != 0) ::tickstream::detail::throw_mpi(ts_mpi_rc_, #call, __FILE__, __LINE__); \
-  } while (0)
-
 // CUDA runtime and NCCL calls (expand only where cuda_runtime.h / nccl.h are included).
 #define TS_CHECK_CUDA(call)                                                                    \
   do {                                                                                         \
@@ -101,10 +96,3 @@ namespace detail {
       TS_INTERNAL_ERROR("NCCL call failed: {}: {}", #call, ncclGetErrorString(ts_nccl_rc_));   \
   } while (0)
 
-// HDF5 calls return a negative herr_t/hid_t on failure; the message carries the error stack.
-#define TS_CHECK_H5(call)                                                           \
-  ([&]() {                                                                          \
-    auto ts_h5_rc_ = (call);                                                        \
-    if (ts_h5_rc_ < 0) ::tickstream::detail::throw_h5(#call, __FILE__, __LINE__);   \
-    return ts_h5_rc_;                                                               \
-  }())

@@ -115,7 +115,7 @@ void ChunkReader::Impl::check_shapes() const {
 
 ChunkReader::ChunkReader(const std::string& store_path, int64_t seq_len, bool with_labels) {
   TS_REQUIRE_INPUT(seq_len >= 1, "[model] seq_len must be at least 1, got {}", seq_len);
-  h5::File file = h5::File::open(store_path, false, MPI_COMM_NULL);
+  h5::File file = h5::File::open(store_path, false);
   std::vector<const char*> groups{store::path::kFeatures};
   if (with_labels) groups.push_back(store::path::kLabels);
   for (const char* g : groups)

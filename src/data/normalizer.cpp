@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "window_gather.hpp"
+#include "kernels/window_gather.hpp"
 
 namespace tickstream {
 

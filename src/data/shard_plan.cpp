@@ -32,20 +32,6 @@ EndBounds end_bounds(const WindowRule& rule, int64_t bars) {
   return b;
 }
 
-// Walks one row bar by bar keeping the run of consecutive valid feature bars ending at t; the
-// same rule as append_windows (window_index.cpp).
-struct RowScan {
-  const uint8_t* features;
-  const uint8_t* labels;
-  int64_t seq_len;
-  int64_t first;
-  int64_t run = 0;
-  bool ends_window(int64_t t) {
-    run = features[t] ? run + 1 : 0;
-    return t >= first && run >= seq_len && labels[t] != 0;
-  }
-};
-
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 void check_spec(const ValidityMasks& masks, const WindowRule& rule, const ShardSpec& spec, int ranks) {
@@ -76,7 +62,7 @@ std::vector<int64_t> block_counts(const ValidityMasks& masks, const WindowRule& 
   const int64_t scan_begin = std::max<int64_t>(b.first - rule.seq_len + 1, 0);
   for (int64_t row = 0; row < masks.tickers; ++row) {
     const size_t o = static_cast<size_t>(row * masks.bars);
-    RowScan scan{masks.features.data() + o, masks.labels.data() + o, rule.seq_len, b.first};
+    WindowScan scan{masks.features.data() + o, masks.labels.data() + o, rule.seq_len, b.first};
     int64_t* row_counts = counts.data() + (row / spec.chunk_tickers) * bar_blocks;
     for (int64_t block = scan_begin / spec.chunk_bars; block * spec.chunk_bars <= b.last; ++block) {
       const int64_t stop = std::min((block + 1) * spec.chunk_bars, b.last + 1);
@@ -186,7 +172,7 @@ std::vector<Window> tile_windows(const ValidityMasks& masks, const WindowRule& r
   const int64_t scan_begin = std::max<int64_t>(first_end - std::max<int64_t>(rule.seq_len, 1) + 1, 0);
   for (int64_t row = tile.row_begin; row < tile.row_begin + tile.rows; ++row) {
     const size_t o = static_cast<size_t>(row * masks.bars);
-    RowScan scan{masks.features.data() + o, masks.labels.data() + o, rule.seq_len, first_end};
+    WindowScan scan{masks.features.data() + o, masks.labels.data() + o, rule.seq_len, first_end};
     for (int64_t t = scan_begin; t < stop; ++t)
       if (scan.ends_window(t)) out.push_back(Window{static_cast<int32_t>(row), static_cast<int32_t>(t)});
   }

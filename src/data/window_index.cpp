@@ -2,29 +2,16 @@
 #include "data/window_index.hpp"
 
 #include <algorithm>
-#include <climits>
 
 namespace tickstream {
-
-BarRange period_bars(const std::vector<int64_t>& time, int64_t start, int64_t end) {
-  const int64_t lo = start ? start : INT64_MIN;
-  const int64_t hi = !end ? INT64_MAX : (end % 86400 == 0 ? end + 86399 : end);
-  BarRange r;
-  r.first = std::lower_bound(time.begin(), time.end(), lo) - time.begin();
-  r.last = (std::upper_bound(time.begin(), time.end(), hi) - time.begin()) - 1;
-  return r;
-}
 
 void append_windows(const uint8_t* feature_valid, const uint8_t* label_valid, int64_t bars, int32_t row,
                     const WindowRule& rule, std::vector<Window>& out) {
   const int64_t first = std::max<int64_t>(rule.period.first, 0);
   const int64_t last = std::min<int64_t>(rule.period.last - rule.horizon, bars - 1);
-  int64_t run = 0;  // consecutive valid feature bars ending at t
-  for (int64_t t = 0; t <= last; ++t) {
-    run = feature_valid[t] ? run + 1 : 0;
-    if (t >= first && run >= rule.seq_len && label_valid[t])
-      out.push_back(Window{row, static_cast<int32_t>(t)});
-  }
+  WindowScan scan{feature_valid, label_valid, rule.seq_len, first};
+  for (int64_t t = 0; t <= last; ++t)
+    if (scan.ends_window(t)) out.push_back(Window{row, static_cast<int32_t>(t)});
 }
 
 std::vector<int64_t> count_windows(const std::vector<uint8_t>& feature_valid,

@@ -5,16 +5,16 @@
 
 #include <filesystem>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
+#include "core/stopwatch.hpp"
 #include "core/hash.hpp"
 #include "core/partition.hpp"
 #include "core/time.hpp"
-#include "data/window_index.hpp"
 #include "features/feature_set.hpp"
 #include "features/feature_writer.hpp"
 #include "features/kernels.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "runtime/fault.hpp"
 #include "store/atomic_output.hpp"
 #include "store/store_reader.hpp"
@@ -33,10 +33,10 @@ uint64_t row_hash(const RawBlock& b, int64_t r) {
 }
 
 // Row hashes gathered in row order, so the fingerprint does not depend on the rank count.
-std::string raw_fingerprint(MPI_Comm comm, const RawBlock& b, const StoreReader& r) {
+std::string raw_fingerprint(comm::Communicator& comm, const RawBlock& b, const StoreReader& r) {
   std::vector<uint64_t> mine;
   for (int64_t row = 0; row < b.rows; ++row) mine.push_back(row_hash(b, row));
-  const std::vector<uint64_t> all = mpi::allgatherv(comm, mine);
+  const std::vector<uint64_t> all = comm::allgatherv(comm, mine);
   uint64_t h = fnv1a(fmt::format("{}x{}:{}", r.tickers().size(), r.time().size(), r.has_adj_close()));
   h = fnv1a({reinterpret_cast<const char*>(all.data()), all.size() * sizeof(uint64_t)}, h);
   return hex64(h);
@@ -58,7 +58,7 @@ std::string stored_key(const StoreReader& r) {
 }
 
 // Training-period statistics over valid feature rows (all bars when no period is configured).
-RunningStats train_stats(MPI_Comm comm, const Config& c, const FeatureBlock& f, const std::vector<int64_t>& time,
+RunningStats train_stats(comm::Communicator& comm, const Config& c, const FeatureBlock& f, const std::vector<int64_t>& time,
                          int64_t rows, int64_t& train_rows) {
   // A date-only train_end includes every bar of that day (intraday stores): period_bars.
   const BarRange period = period_bars(time, c.data.train_start, c.data.train_end);
@@ -74,15 +74,15 @@ RunningStats train_stats(MPI_Comm comm, const Config& c, const FeatureBlock& f, 
   return all;
 }
 
-void replace_store(MPI_Comm comm, const Config& c, const FeatureGroupsInfo& info, const FeatureBlock& f,
+void replace_store(comm::Communicator& comm, const Config& c, const FeatureGroupsInfo& info, const FeatureBlock& f,
                    int64_t begin, int64_t rows, const RunningStats& stats) {
   AtomicOutput out(c.data.store, comm);
   run_agreed(comm, [&] {
-    if (mpi::rank(comm) == 0)
+    if (comm.rank() == 0)
       std::filesystem::copy_file(c.data.store, out.temp_path(), std::filesystem::copy_options::overwrite_existing);
   });
-  h5::File file = h5::File::open(out.temp_path(), true, comm);
-  maybe_inject_fault("features_write", mpi::rank(comm));  // mid-collective: the others write
+  h5::File file = h5::File::open(out.temp_path(), true, &comm);
+  maybe_inject_fault("features_write", comm.rank());  // mid-collective: the others write
   write_feature_groups(file, info, f, begin, rows, stats);
   file.close();
   out.commit();
@@ -96,26 +96,26 @@ nlohmann::json FeaturesReport::to_json() const {
           {"write_s", write_s}, {"total_s", total_s}};
 }
 
-FeaturesReport run_features(MPI_Comm comm, const Config& c, bool force) {
-  const double t0 = MPI_Wtime();
+FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool force) {
+  const double t0 = monotonic_seconds();
   FeaturesReport rep;
   std::unique_ptr<StoreReader> reader;
   run_agreed(comm, [&] {  // rank-local checks only: the collective open comes after agreement
     TS_REQUIRE_INPUT(h5::is_hdf5_file(c.data.store),
                      "{}: missing or not an HDF5 store ([data] store)", c.data.store);
   });
-  reader = std::make_unique<StoreReader>(c.data.store, comm);
+  reader = std::make_unique<StoreReader>(c.data.store, &comm);
   rep.tickers = static_cast<int64_t>(reader->tickers().size());
   rep.bars = static_cast<int64_t>(reader->time().size());
   const auto owners = balanced_owners_grouped(std::vector<int64_t>(static_cast<size_t>(rep.tickers), 1),
-                                              mpi::size(comm), store::kFeatureChunkTickers);
-  const auto [begin, end] = owned_range(owners, mpi::rank(comm));
+                                              comm.size(), store::kFeatureChunkTickers);
+  const auto [begin, end] = owned_range(owners, comm.rank());
   const RawBlock raw = reader->read_raw(begin, end - begin);
   rep.cache_key = cache_key(raw_fingerprint(comm, raw, *reader), c);
   const bool hit = !force && stored_key(*reader) == rep.cache_key;
   const std::vector<int64_t> time = reader->time();
   reader.reset();
-  const double t1 = MPI_Wtime();
+  const double t1 = monotonic_seconds();
   if (hit) {
     rep.cache_hit = true;
     spdlog::info("features: cache hit (key {}): {} already holds these features; nothing written", rep.cache_key,
@@ -123,18 +123,18 @@ FeaturesReport run_features(MPI_Comm comm, const Config& c, bool force) {
   } else {
     const FeatureBlock f = compute_feature_block(raw, c.features.horizon);
     for (uint8_t v : f.feature_valid) rep.valid_rows += v;
-    rep.valid_rows = mpi::allreduce(comm, rep.valid_rows, MPI_SUM);
+    rep.valid_rows = comm::allreduce(comm, rep.valid_rows, comm::ReduceOp::sum);
     const RunningStats stats = train_stats(comm, c, f, time, end - begin, rep.train_rows);
-    const double t2 = MPI_Wtime();
-    rep.compute_s = mpi::allreduce(comm, t2 - t1, MPI_MAX);
+    const double t2 = monotonic_seconds();
+    rep.compute_s = comm::allreduce(comm, t2 - t1, comm::ReduceOp::max);
     FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, store::kFeatureChunkTickers, store::kFeatureChunkBars, c.hash(), rep.cache_key,
                            c.data.train_start ? format_timestamp(c.data.train_start) : "",
-                           c.data.train_end ? format_timestamp(c.data.train_end) : "", mpi::rank(comm) == 0};
+                           c.data.train_end ? format_timestamp(c.data.train_end) : "", comm.rank() == 0};
     replace_store(comm, c, info, f, begin, end - begin, stats);
-    rep.write_s = mpi::allreduce(comm, MPI_Wtime() - t2, MPI_MAX);
+    rep.write_s = comm::allreduce(comm, monotonic_seconds() - t2, comm::ReduceOp::max);
   }
-  rep.read_s = mpi::allreduce(comm, t1 - t0, MPI_MAX);
-  rep.total_s = mpi::allreduce(comm, MPI_Wtime() - t0, MPI_MAX);
+  rep.read_s = comm::allreduce(comm, t1 - t0, comm::ReduceOp::max);
+  rep.total_s = comm::allreduce(comm, monotonic_seconds() - t0, comm::ReduceOp::max);
   return rep;
 }
 

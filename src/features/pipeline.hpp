@@ -1,12 +1,11 @@
 // `tickstream features`: /raw -> /features, /labels, /stats, cached by a content key.
 #pragma once
 
-#include <mpi.h>
-
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "comm/communicator.hpp"
 #include "core/config.hpp"
 
 namespace tickstream {
@@ -22,6 +21,6 @@ struct FeaturesReport {
 // Collective. Recomputes unless the store already holds features for the same cache key
 // (raw-data fingerprint, definitions version, feature settings) or `force` is set. The store is
 // replaced atomically: the new version is written to a copy and renamed over the original.
-FeaturesReport run_features(MPI_Comm comm, const Config& config, bool force);
+FeaturesReport run_features(comm::Communicator& comm, const Config& config, bool force);
 
 }  // namespace tickstream

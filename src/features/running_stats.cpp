@@ -6,7 +6,7 @@
 #include <limits>
 #include <utility>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 
 namespace tickstream {
@@ -119,12 +119,12 @@ std::vector<double> RunningStats::stddevs() const {
   return out;
 }
 
-RunningStats allreduce_stats(MPI_Comm comm, const RunningStats& local) {
-  const std::vector<int64_t> widths = mpi::allgather<int64_t>(comm, local.features());
+RunningStats allreduce_stats(comm::Communicator& comm, const RunningStats& local) {
+  const std::vector<int64_t> widths = comm::allgather<int64_t>(comm, local.features());
   for (size_t r = 0; r < widths.size(); ++r)
     TS_CHECK(widths[r] == widths[0], "allreduce_stats: rank {} has {} features, rank 0 has {}", r,
              widths[r], widths[0]);
-  const std::vector<FeatureMoments> all = mpi::allgatherv(comm, local.moments());
+  const std::vector<FeatureMoments> all = comm::allgatherv(comm, local.moments());
   const auto width = static_cast<size_t>(widths[0]);
   TS_CHECK(all.size() == width * widths.size(), "allreduce_stats: gathered {} moments, expected {}",
            all.size(), width * widths.size());

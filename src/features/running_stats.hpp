@@ -1,11 +1,11 @@
 // Normalization statistics: per-feature Welford moments, Chan's merge, fixed-order MPI reduction.
 #pragma once
 
-#include <mpi.h>
-
 #include <cstdint>
 #include <type_traits>
 #include <vector>
+
+#include "comm/communicator.hpp"
 
 namespace tickstream {
 
@@ -36,7 +36,7 @@ struct FeatureMoments {
   double stddev() const;
 };
 
-// Moments travel between ranks as raw bytes (mpi::allgatherv): no padding, nothing but values.
+// Moments travel between ranks as raw bytes (comm::allgatherv): no padding, nothing but values.
 static_assert(std::is_trivially_copyable_v<FeatureMoments>);
 static_assert(sizeof(FeatureMoments) == sizeof(int64_t) + 3 * sizeof(double));
 
@@ -81,6 +81,6 @@ class RunningStats {
 // of the reduction tree nor that every rank evaluates the same one, and Chan's merge, like any
 // floating-point sum, depends on both.) Every rank must pass the same number of features;
 // otherwise every rank throws InternalError. Costs one allgather of 32 bytes per feature per rank.
-RunningStats allreduce_stats(MPI_Comm comm, const RunningStats& local);
+RunningStats allreduce_stats(comm::Communicator& comm, const RunningStats& local);
 
 }  // namespace tickstream

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 
 namespace tickstream {
 namespace {
@@ -17,13 +17,13 @@ struct Scored {
 
 }  // namespace
 
-void assign_cross_sectional_ranks(MPI_Comm comm, std::vector<Prediction>& rows) {
+void assign_cross_sectional_ranks(comm::Communicator& comm, std::vector<Prediction>& rows) {
   std::vector<Scored> mine;
   mine.reserve(rows.size());
   for (const Prediction& p : rows) mine.push_back({p.asof, p.pred_return, 0});
-  const std::vector<int64_t> counts = mpi::allgather<int64_t>(comm, static_cast<int64_t>(mine.size()));
-  const std::vector<Scored> all = mpi::allgatherv(comm, mine);
-  const int me = mpi::rank(comm);
+  const std::vector<int64_t> counts = comm::allgather<int64_t>(comm, static_cast<int64_t>(mine.size()));
+  const std::vector<Scored> all = comm::allgatherv(comm, mine);
+  const int me = comm.rank();
   const int64_t offset = std::accumulate(counts.begin(), counts.begin() + me, int64_t{0});
   // Concatenated in rank order, equal as-of times keep ticker order: the index breaks ties.
   std::vector<int64_t> order(all.size());

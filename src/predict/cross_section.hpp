@@ -1,11 +1,10 @@
 // Cross-sectional ranks over all ranks' predictions, and the confidence filter.
 #pragma once
 
-#include <mpi.h>
-
 #include <cstdint>
 #include <vector>
 
+#include "comm/communicator.hpp"
 #include "predict/prediction.hpp"
 
 namespace tickstream {
@@ -13,7 +12,7 @@ namespace tickstream {
 // Collective: sets `rank` of every row to its position (1 = highest pred_return) among all rows of
 // every rank with the same as-of time; ties go to the earlier ticker. `rows` are this rank's, in
 // (asof, ticker) order, and ranks hold consecutive ticker ranges in rank order.
-void assign_cross_sectional_ranks(MPI_Comm comm, std::vector<Prediction>& rows);
+void assign_cross_sectional_ranks(comm::Communicator& comm, std::vector<Prediction>& rows);
 
 // Drops rows whose confidence is below `min_confidence` (ranks stay those over every scored
 // ticker, so a row's rank does not depend on the filter). Returns how many were dropped.

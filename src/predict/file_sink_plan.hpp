@@ -1,11 +1,11 @@
 // Shared by the file sinks: --out checks and the global (as-of, rank) row order of a prediction set.
 #pragma once
 
-#include <mpi.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "comm/communicator.hpp"
 
 namespace tickstream {
 
@@ -29,6 +29,6 @@ struct RowPlan {
 
 // Collective. `mine` is the as-of time of each of this rank's rows; every rank fails (agreed,
 // InternalError) when some rank's rows are not grouped by ascending as-of.
-RowPlan plan_rows(MPI_Comm comm, const std::vector<int64_t>& mine);
+RowPlan plan_rows(comm::Communicator& comm, const std::vector<int64_t>& mine);
 
 }  // namespace tickstream

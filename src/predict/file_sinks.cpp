@@ -11,12 +11,12 @@
 
 #include <fmt/ranges.h>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 #include "predict/file_sink_plan.hpp"
 #include "predict/prediction.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 
 namespace tickstream {
 
@@ -47,17 +47,17 @@ int64_t RowPlan::file_offset(size_t d) const {
   return n;
 }
 
-RowPlan plan_rows(MPI_Comm comm, const std::vector<int64_t>& mine) {
+RowPlan plan_rows(comm::Communicator& comm, const std::vector<int64_t>& mine) {
   run_agreed(comm, [&] {
     TS_CHECK(std::is_sorted(mine.begin(), mine.end()),
-             "prediction rows of rank {} are not grouped by ascending as-of time", mpi::rank(comm));
+             "prediction rows of rank {} are not grouped by ascending as-of time", comm.rank());
   });
   RowPlan plan;
-  plan.rank = mpi::rank(comm);
-  plan.size = mpi::size(comm);
+  plan.rank = comm.rank();
+  plan.size = comm.size();
   std::vector<int64_t> distinct = mine;
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  plan.asofs = mpi::allgatherv(comm, distinct);
+  plan.asofs = comm::allgatherv(comm, distinct);
   std::sort(plan.asofs.begin(), plan.asofs.end());
   plan.asofs.erase(std::unique(plan.asofs.begin(), plan.asofs.end()), plan.asofs.end());
   std::vector<int64_t> my_counts(plan.asofs.size(), 0);
@@ -65,9 +65,9 @@ RowPlan plan_rows(MPI_Comm comm, const std::vector<int64_t>& mine) {
     const auto it = std::lower_bound(plan.asofs.begin(), plan.asofs.end(), t);
     ++my_counts[static_cast<size_t>(it - plan.asofs.begin())];
   }
-  plan.counts = mpi::allgatherv(comm, my_counts);
+  plan.counts = comm::allgatherv(comm, my_counts);
   plan.total = static_cast<int64_t>(mine.size());
-  plan.total = mpi::allreduce<int64_t>(comm, plan.total, MPI_SUM);
+  plan.total = comm::allreduce<int64_t>(comm, plan.total, comm::ReduceOp::sum);
   return plan;
 }
 
@@ -101,24 +101,19 @@ std::string rows_text(const std::vector<Row>& rows, const RowPlan& plan, const F
 }
 
 // Rank 0 gets every rank's text, rearranged into (as-of, rank) order; the others get "".
-std::string gather_ordered(MPI_Comm comm, const std::string& mine, const std::vector<int64_t>& bytes,
+std::string gather_ordered(comm::Communicator& comm, const std::string& mine, const std::vector<int64_t>& bytes,
                            const RowPlan& plan) {
-  const std::vector<int64_t> all_bytes = mpi::allgatherv(comm, bytes);
+  const std::vector<int64_t> all_bytes = comm::allgatherv(comm, bytes);
   const size_t dates = plan.asofs.size();
-  std::vector<int> counts(static_cast<size_t>(plan.size)), displs(counts.size());
+  std::vector<int64_t> displs(static_cast<size_t>(plan.size));
   int64_t total = 0;
   for (int r = 0; r < plan.size; ++r) {
-    int64_t n = 0;
-    for (size_t d = 0; d < dates; ++d) n += all_bytes[static_cast<size_t>(r) * dates + d];
-    TS_CHECK(total + n < (int64_t{1} << 31), "CSV predictions over 2 GiB");
-    counts[static_cast<size_t>(r)] = static_cast<int>(n);
-    displs[static_cast<size_t>(r)] = static_cast<int>(total);
-    total += n;
+    displs[static_cast<size_t>(r)] = total;
+    for (size_t d = 0; d < dates; ++d) total += all_bytes[static_cast<size_t>(r) * dates + d];
   }
-  std::string all(plan.rank == 0 ? static_cast<size_t>(total) : 0, '\0');
-  TS_CHECK_MPI(MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_CHAR, all.data(),
-                           counts.data(), displs.data(), MPI_CHAR, 0, comm));
+  const std::vector<char> gathered = comm::gatherv(comm, std::vector<char>(mine.begin(), mine.end()), 0);
   if (plan.rank != 0) return {};
+  const std::string all(gathered.begin(), gathered.end());
   std::string ordered;
   ordered.reserve(all.size());
   for (size_t d = 0; d < dates; ++d)
@@ -183,12 +178,12 @@ class CsvSink : public PredictionSink {
     skipped_path_ = std::filesystem::path(path_).replace_extension(".skipped.csv").string();
   }
 
-  void write(MPI_Comm comm, const PredictionSet& mine) override {
+  void write(comm::Communicator& comm, const PredictionSet& mine) override {
     run_agreed(comm, [&] { check_file_target(path_, {".csv"}); });
     const std::string preds = gather_rows(comm, mine.rows, prediction_line);
     const std::string skipped = gather_rows(comm, mine.skipped, skipped_line);
     run_agreed(comm, [&] {
-      if (mpi::rank(comm) != 0) return;
+      if (comm.rank() != 0) return;
       write_pair(path_, skipped_path_, "ticker,asof,pred_return,prob_up,confidence,rank,model_id\n" + preds,
                  "ticker,asof,reason\n" + skipped);
     });
@@ -198,7 +193,7 @@ class CsvSink : public PredictionSink {
 
  private:
   template <typename Row, typename Format>
-  static std::string gather_rows(MPI_Comm comm, const std::vector<Row>& rows, const Format& format) {
+  static std::string gather_rows(comm::Communicator& comm, const std::vector<Row>& rows, const Format& format) {
     std::vector<int64_t> asofs;
     for (const Row& r : rows) asofs.push_back(r.asof);
     const RowPlan plan = plan_rows(comm, asofs);

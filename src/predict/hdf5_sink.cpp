@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 #include "predict/file_sink_plan.hpp"
 #include "predict/prediction.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "store/atomic_output.hpp"
 #include "store/h5.hpp"
 
@@ -54,14 +54,14 @@ void write_numbers(const h5::File& f, hid_t loc, const std::string& name, hid_t 
 // Fixed-length NULLPAD strings (h5py reads bytes), the width agreed over all ranks.
 template <typename Row, typename Get>
 void write_text(const h5::File& f, hid_t loc, const std::string& name, const std::vector<Row>& rows,
-                const Get& get, MPI_Comm comm, const RowPlan& plan) {
+                const Get& get, comm::Communicator& comm, const RowPlan& plan) {
   std::vector<std::string> values;
   int64_t width = 1;
   for (const Row& r : rows) {
     values.push_back(get(r));
     width = std::max(width, static_cast<int64_t>(values.back().size()));
   }
-  width = mpi::allreduce<int64_t>(comm, width, MPI_MAX);
+  width = comm::allreduce<int64_t>(comm, width, comm::ReduceOp::max);
   h5::Handle type(TS_CHECK_H5(H5Tcopy(H5T_C_S1)), H5Tclose);
   TS_CHECK_H5(H5Tset_size(type.id(), static_cast<size_t>(width)));
   TS_CHECK_H5(H5Tset_strpad(type.id(), H5T_STR_NULLPAD));
@@ -85,7 +85,7 @@ std::vector<int64_t> asofs_of(const std::vector<Skipped>& rows) {
 
 // The one model id of every row of every rank ("" when there are no rows); agreed InternalError
 // when rows disagree.
-std::string agreed_model_id(MPI_Comm comm, const std::vector<Prediction>& rows) {
+std::string agreed_model_id(comm::Communicator& comm, const std::vector<Prediction>& rows) {
   std::vector<std::string> mine;
   if (!rows.empty()) mine.push_back(rows.front().model_id);
   run_agreed(comm, [&] {
@@ -93,13 +93,13 @@ std::string agreed_model_id(MPI_Comm comm, const std::vector<Prediction>& rows) 
       TS_CHECK(r.model_id == rows.front().model_id, "predictions of models {} and {} in one set",
                rows.front().model_id, r.model_id);
   });
-  const std::vector<std::string> all = mpi::allgather_strings(comm, mine);
+  const std::vector<std::string> all = comm::allgather_strings(comm, mine);
   for (const auto& id : all)
     TS_CHECK(id == all.front(), "predictions of models {} and {} in one set", all.front(), id);
   return all.empty() ? std::string() : all.front();
 }
 
-void write_predictions(const h5::File& f, MPI_Comm comm, const std::vector<Prediction>& rows) {
+void write_predictions(const h5::File& f, comm::Communicator& comm, const std::vector<Prediction>& rows) {
   const RowPlan plan = plan_rows(comm, asofs_of(rows));
   h5::Handle g = h5::create_group(f.id(), "predictions");
   using P = Prediction;
@@ -117,7 +117,7 @@ void write_predictions(const h5::File& f, MPI_Comm comm, const std::vector<Predi
                             [](const P& p) { return p.rank; }, plan);
 }
 
-void write_skipped(const h5::File& f, MPI_Comm comm, const std::vector<Skipped>& rows) {
+void write_skipped(const h5::File& f, comm::Communicator& comm, const std::vector<Skipped>& rows) {
   const RowPlan plan = plan_rows(comm, asofs_of(rows));
   h5::Handle g = h5::create_group(f.id(), "skipped");
   using S = Skipped;
@@ -132,13 +132,13 @@ class Hdf5Sink : public PredictionSink {
  public:
   explicit Hdf5Sink(std::string path) : path_(std::move(path)) { check_file_target(path_, kExtensions); }
 
-  void write(MPI_Comm comm, const PredictionSet& mine) override {
+  void write(comm::Communicator& comm, const PredictionSet& mine) override {
     run_agreed(comm, [&] { check_file_target(path_, kExtensions); });
     const std::string model_id = agreed_model_id(comm, mine.rows);
     AtomicOutput out(path_, comm);
     std::exception_ptr failure;
     try {
-      h5::File f = h5::File::create(out.temp_path(), comm);
+      h5::File f = h5::File::create(out.temp_path(), &comm);
       h5::set_attr(f.id(), "format", std::string("tickstream.predictions"));
       h5::set_attr(f.id(), "version", int64_t{1});
       h5::set_attr(f.id(), "model_id", model_id);

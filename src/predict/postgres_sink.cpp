@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 #include "predict/prediction.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 
 namespace tickstream {
 namespace {
@@ -237,11 +237,11 @@ std::vector<std::string> skipped_rows(const std::vector<Skipped>& rows, const st
 
 // Collective: the model id of the lowest rank holding a prediction (skipped rows carry none);
 // empty when no rank holds one.
-std::string agreed_model_id(MPI_Comm comm, const PredictionSet& mine) {
-  const int n = mpi::size(comm);
-  const int holder = mpi::allreduce<int32_t>(comm, mine.rows.empty() ? n : mpi::rank(comm), MPI_MIN);
+std::string agreed_model_id(comm::Communicator& comm, const PredictionSet& mine) {
+  const int n = comm.size();
+  const int holder = comm::allreduce<int32_t>(comm, mine.rows.empty() ? n : comm.rank(), comm::ReduceOp::min);
   if (holder == n) return {};
-  return mpi::broadcast_string(comm, mine.rows.empty() ? std::string() : mine.rows[0].model_id,
+  return comm::broadcast_string(comm, mine.rows.empty() ? std::string() : mine.rows[0].model_id,
                                holder);
 }
 
@@ -279,9 +279,9 @@ class PostgresSink : public PredictionSink {
 
   // Rank 0 creates the tables (committed on their own) before the other ranks connect; every
   // rank then stages its share in one transaction, and all commit only when all staged.
-  void write(MPI_Comm comm, const PredictionSet& mine) override {
+  void write(comm::Communicator& comm, const PredictionSet& mine) override {
     const std::string model_id = agreed_model_id(comm, mine);
-    const bool root = mpi::rank(comm) == 0;
+    const bool root = comm.rank() == 0;
     std::unique_ptr<Connection> conn;
     run_agreed(comm, [&] {
       if (!root) return;

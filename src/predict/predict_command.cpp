@@ -8,15 +8,15 @@
 
 #include <spdlog/spdlog.h>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 #include "features/feature_writer.hpp"
 #include "predict/cross_section.hpp"
 #include "predict/predictor.hpp"
 #include "predict/scoring_plan.hpp"
-#include "runtime/failure.hpp"
-#include "train/train_command.hpp"
+#include "comm/agreement.hpp"
+#include "model/device.hpp"
 
 namespace tickstream {
 namespace {
@@ -40,13 +40,13 @@ int64_t parse_date_arg(const nlohmann::json& args, const char* key) {
 }
 
 // Counts of the skipped tickers by reason, with the dates stripped ("delisted", "not listed yet", ...).
-nlohmann::json reason_counts(MPI_Comm comm, const std::vector<Skipped>& skipped) {
+nlohmann::json reason_counts(comm::Communicator& comm, const std::vector<Skipped>& skipped) {
   std::map<std::string, int64_t> mine;
   for (const Skipped& s : skipped) ++mine[s.reason.substr(0, s.reason.find(" ("))];
   std::vector<std::string> flat;
   for (const auto& [reason, n] : mine) flat.push_back(reason + "\t" + std::to_string(n));
   std::map<std::string, int64_t> all;
-  for (const std::string& e : mpi::allgather_strings(comm, flat)) {
+  for (const std::string& e : comm::allgather_strings(comm, flat)) {
     const size_t tab = e.find('\t');
     all[e.substr(0, tab)] += std::stoll(e.substr(tab + 1));
   }
@@ -55,10 +55,10 @@ nlohmann::json reason_counts(MPI_Comm comm, const std::vector<Skipped>& skipped)
 
 // Named per-rank values reduced over all ranks with one allreduce of `op`: {name: reduced value}.
 template <typename T>
-nlohmann::json reduce_named(MPI_Comm comm, const std::vector<std::pair<const char*, T>>& mine, MPI_Op op) {
+nlohmann::json reduce_named(comm::Communicator& comm, const std::vector<std::pair<const char*, T>>& mine, comm::ReduceOp op) {
   std::vector<T> values;
   for (const auto& named : mine) values.push_back(named.second);
-  mpi::allreduce_inplace(comm, values, op);
+  comm::allreduce_inplace(comm, values, op);
   nlohmann::json out;
   for (size_t i = 0; i < mine.size(); ++i) out[mine[i].first] = values[i];
   return out;
@@ -67,7 +67,7 @@ nlohmann::json reduce_named(MPI_Comm comm, const std::vector<std::pair<const cha
 }  // namespace
 
 nlohmann::json run_prediction(RankContext& ctx, const Config& config, const PredictRequest& request) {
-  MPI_Comm comm = ctx.world();
+  comm::Communicator& comm = ctx.comm();
   const auto t_start = Clock::now();
   const torch::Device device = prepare_device(ctx);
   std::unique_ptr<PredictionSink> sink;
@@ -107,7 +107,7 @@ nlohmann::json run_prediction(RankContext& ctx, const Config& config, const Pred
   const nlohmann::json counts = reduce_named<int64_t>(
       comm, {{"scored", scored_here}, {"below_min_confidence", filtered_here},
              {"skipped", static_cast<int64_t>(set.skipped.size())}, {"windows", st.windows}, {"batches", st.batches},
-             {"bytes_read", static_cast<int64_t>(st.bytes_read)}}, MPI_SUM);
+             {"bytes_read", static_cast<int64_t>(st.bytes_read)}}, comm::ReduceOp::sum);
   nlohmann::json r{{"checkpoint", checkpoint}, {"model_id", predictor->state().model_id}, {"sink", sink->describe()},
                    {"ranks", ctx.size()}, {"device", device.str()}, {"batch_size", predictor->batch_size()},
                    {"tickers", store.tickers_count()}, {"asof_bars", asof.size()},
@@ -120,14 +120,14 @@ nlohmann::json run_prediction(RankContext& ctx, const Config& config, const Pred
   r["seconds"] = reduce_named<double>(
       comm, {{"load", load_s}, {"score", score_s}, {"rank", rank_s}, {"write", write_s}, {"read_wait", st.read_wait_s},
              {"gather", st.gather_s}, {"forward", st.forward_s}, {"reasons", st.reasons_s}, {"loader_read", st.read_s},
-             {"total", since(t_start)}}, MPI_MAX);
+             {"total", since(t_start)}}, comm::ReduceOp::max);
   return r;
 }
 
 int predict_command(RankContext& ctx, const nlohmann::json& args) {
   Config config;
   PredictRequest request;
-  run_agreed(ctx.world(), [&] {
+  run_agreed(ctx.comm(), [&] {
     config = load_config(args.at("config").get<std::string>(), args.at("set").get<std::vector<std::string>>());
     request.checkpoint = args.at("checkpoint").get<std::string>();
     request.out = args.at("out").get<std::string>();

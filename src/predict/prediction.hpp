@@ -1,12 +1,12 @@
 // Prediction rows and the sinks they go to (HDF5, CSV, PostgreSQL): docs/outputs.md keys.
 #pragma once
 
-#include <mpi.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "comm/communicator.hpp"
 
 namespace tickstream {
 
@@ -42,7 +42,7 @@ struct PredictionSet {
 class PredictionSink {
  public:
   virtual ~PredictionSink() = default;
-  virtual void write(MPI_Comm comm, const PredictionSet& mine) = 0;
+  virtual void write(comm::Communicator& comm, const PredictionSet& mine) = 0;
   virtual std::string describe() const = 0;
 };
 

@@ -10,7 +10,7 @@
 #include "core/error.hpp"
 #include "data/chunk_loader.hpp"
 #include "data/normalizer.hpp"
-#include "device_info.hpp"
+#include "runtime/device_info.hpp"
 #include "predict/feature_match.hpp"
 #include "predict/scoring_plan.hpp"
 #include "store/store_reader.hpp"
@@ -112,7 +112,7 @@ void collect(const Chunk& c, const std::vector<int64_t>& asof, int64_t seq_len, 
   for (auto it = first; it != asof.end() && *it < c.tile.bar_begin + c.tile.bars; ++it) {
     const auto end = static_cast<int32_t>(*it - c.bar0);
     for (int64_t r = 0; r < c.tile.rows; ++r) {
-      const int64_t run = valid_run(c.valid.data() + r * c.bars, end, seq_len);
+      const int64_t run = valid_history(c.valid.data() + r * c.bars, end, seq_len);
       if (run >= seq_len) {
         rows.push_back(static_cast<int32_t>(r)), ends.push_back(end);
       } else {

@@ -13,7 +13,7 @@
 #include "data/loader_stats.hpp"
 #include "model/model.hpp"
 #include "predict/prediction.hpp"
-#include "train/checkpoint.hpp"
+#include "model/checkpoint.hpp"
 
 namespace tickstream {
 

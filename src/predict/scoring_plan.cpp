@@ -6,7 +6,6 @@
 #include "core/error.hpp"
 #include "core/partition.hpp"
 #include "core/time.hpp"
-#include "data/window_index.hpp"
 #include "store/h5.hpp"
 #include "store/store_format.hpp"
 
@@ -64,12 +63,6 @@ std::vector<Tile> score_tiles(std::pair<int64_t, int64_t> rows, const std::vecto
       out.push_back(t);
     }
   return out;
-}
-
-int64_t valid_run(const uint8_t* valid, int64_t end, int64_t max) {
-  int64_t run = 0;
-  while (run < max && end - run >= 0 && valid[end - run]) ++run;
-  return run;
 }
 
 std::string skip_reason(const ListingSpan& span, bool bar_at_asof, int64_t run, int64_t seq_len, int64_t asof,

@@ -1,8 +1,6 @@
 // What a prediction run scores: the as-of bars, each rank's tickers, and why a ticker is skipped.
 #pragma once
 
-#include <mpi.h>
-
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -30,8 +28,6 @@ std::pair<int64_t, int64_t> ticker_shard(int64_t tickers, int ranks, int rank, i
 std::vector<Tile> score_tiles(std::pair<int64_t, int64_t> rows, const std::vector<int64_t>& asof, int64_t seq_len,
                               int64_t features, int64_t max_rows, size_t budget_bytes);
 
-// Consecutive bars with valid features ending at `end` (inclusive), looking back at most `max`.
-int64_t valid_run(const uint8_t* valid, int64_t end, int64_t max);
 
 // Where a ticker has bars at all: its first and last bar with /raw/valid set (-1 when none).
 struct ListingSpan {
@@ -39,7 +35,7 @@ struct ListingSpan {
 };
 
 // Why the window of `seq_len` bars ending at bar `asof` cannot be scored, given the ticker's
-// listing span, whether it has a bar at `asof`, and `run` = valid_run(features, asof, seq_len):
+// listing span, whether it has a bar at `asof`, and `run` = valid_history(features, asof, seq_len):
 // "no bars in the store", "not listed yet (first bar D)", "delisted (last bar D)", "no bar at the
 // as-of date", "missing features at the as-of bar", "not enough history (K of N bars)".
 std::string skip_reason(const ListingSpan& span, bool bar_at_asof, int64_t run, int64_t seq_len, int64_t asof,

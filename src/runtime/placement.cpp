@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
-#include "device_info.hpp"
+#include "runtime/device_info.hpp"
 
 namespace tickstream {
 namespace {

@@ -1,10 +1,12 @@
 // RankContext: MPI_Init_thread/Finalize, shared-memory split for the local rank, logging, Kokkos.
 #include "runtime/rank_context.hpp"
 
+#include <mpi.h>
 #include <unistd.h>
 
 #include <Kokkos_Core.hpp>
 
+#include "comm/mpi_native.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -22,6 +24,7 @@ RankContext::RankContext(int& argc, char**& argv, const RankContextOptions& opti
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   TS_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
   TS_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &size_));
+  set_process_rank(rank_);
   MPI_Comm local = MPI_COMM_NULL;
   TS_CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local));
   TS_CHECK_MPI(MPI_Comm_rank(local, &local_rank_));
@@ -31,9 +34,22 @@ RankContext::RankContext(int& argc, char**& argv, const RankContextOptions& opti
   gethostname(host, sizeof(host) - 1);
   host_ = host;
   setup_logging(options);
+  comm_ = make_communicator({});
+}
+
+std::unique_ptr<comm::Communicator> RankContext::make_communicator(comm::CommOptions options) const {
+  return comm::make_mpi_communicator(MPI_COMM_WORLD, std::move(options));
+}
+
+void RankContext::set_timeout(std::chrono::milliseconds timeout) {
+  comm::CommOptions options;
+  options.timeout = timeout;
+  comm_.reset();
+  comm_ = make_communicator(options);
 }
 
 RankContext::~RankContext() {
+  comm_.reset();  // frees its MPI communicators before MPI_Finalize
   if (owns_kokkos_) Kokkos::finalize();
   int finalized = 0;
   MPI_Finalized(&finalized);
@@ -53,6 +69,14 @@ const Placement& RankContext::placement() {
 
 void RankContext::setup_logging(const RankContextOptions& options) {
   configure_logging({rank_, size_, options.log_dir, options.verbose});
+}
+
+std::string mpi_library_version() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {0};
+  int len = 0;
+  MPI_Get_library_version(text, &len);
+  const std::string full(text, static_cast<size_t>(len));
+  return full.substr(0, full.find_first_of("\n,"));
 }
 
 }  // namespace tickstream

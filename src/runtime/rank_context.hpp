@@ -1,12 +1,12 @@
 // RankContext: MPI and Kokkos lifetime (RAII), rank/size/local rank, hostname, logging setup.
 #pragma once
 
-#include <mpi.h>
-
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "comm/communicator.hpp"
 #include "runtime/placement.hpp"
 
 namespace tickstream {
@@ -23,7 +23,13 @@ class RankContext {
   RankContext(const RankContext&) = delete;
   RankContext& operator=(const RankContext&) = delete;
 
-  MPI_Comm world() const { return MPI_COMM_WORLD; }
+  // The job's host communicator (MPI over every rank; timeout CommOptions' default until
+  // set_timeout): every collective of a command goes through it or one made by make_communicator.
+  comm::Communicator& comm() { return *comm_; }
+  // Replaces the world communicator's timeout (a command's [dist] timeout_s). Collective.
+  void set_timeout(std::chrono::milliseconds timeout);
+  // A further host communicator over every rank (its own sequence and arrival board). Collective.
+  std::unique_ptr<comm::Communicator> make_communicator(comm::CommOptions options) const;
   int rank() const { return rank_; }
   int size() const { return size_; }
   int local_rank() const { return local_rank_; }
@@ -43,6 +49,10 @@ class RankContext {
   bool owns_mpi_ = false;
   bool owns_kokkos_ = false;
   std::optional<Placement> placement_;
+  std::unique_ptr<comm::Communicator> comm_;
 };
+
+// "Open MPI v4.1.4, ..." (the first line of MPI_Get_library_version).
+std::string mpi_library_version();
 
 }  // namespace tickstream

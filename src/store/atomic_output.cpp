@@ -7,9 +7,9 @@
 #include <exception>
 #include <filesystem>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/agreement.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
-#include "runtime/failure.hpp"
 
 namespace tickstream {
 
@@ -21,26 +21,24 @@ void require_output_path(const std::string& path) {
   TS_REQUIRE_INPUT(!fs::is_directory(path), "{}: is a directory, expected a file path", path);
 }
 
-AtomicOutput::AtomicOutput(std::string final_path, MPI_Comm comm)
+AtomicOutput::AtomicOutput(std::string final_path, comm::Communicator& comm)
     : final_(std::move(final_path)), comm_(comm) {
   require_output_path(final_);
   const std::string mine = fmt::format("{}.tmp-{}", final_, getpid());
-  temp_ = mpi::broadcast_string(comm_, mine, 0);
+  temp_ = comm::broadcast_string(comm_, mine, 0);
 }
 
 AtomicOutput::~AtomicOutput() {
   // Normally rank 0 cleans up. A rank unwinding from an exception removes the file too, since it
   // may be the only one left: main() then aborts the job and the other ranks die mid-write.
   if (committed_) return;
-  int rank = 0;
-  MPI_Comm_rank(comm_, &rank);
-  if (rank == 0 || std::uncaught_exceptions() > 0) std::remove(temp_.c_str());
+  if (comm_.rank() == 0 || std::uncaught_exceptions() > 0) std::remove(temp_.c_str());
 }
 
 void AtomicOutput::commit() {
-  TS_CHECK_MPI(MPI_Barrier(comm_));  // every rank has closed the file
+  comm_.barrier();  // every rank has closed the file
   run_agreed(comm_, [&] {
-    if (mpi::rank(comm_) != 0) return;
+    if (comm_.rank() != 0) return;
     std::error_code ec;
     std::filesystem::rename(temp_, final_, ec);
     TS_CHECK(!ec, "cannot rename {} to {}: {}", temp_, final_, ec.message());

@@ -1,9 +1,9 @@
 // AtomicOutput: a file written under a temporary name by all ranks and renamed on success.
 #pragma once
 
-#include <mpi.h>
-
 #include <string>
+
+#include "comm/communicator.hpp"
 
 namespace tickstream {
 
@@ -13,7 +13,7 @@ void require_output_path(const std::string& path);
 class AtomicOutput {
  public:
   // Collective. Checks the target directory exists; the temp name comes from rank 0.
-  AtomicOutput(std::string final_path, MPI_Comm comm);
+  AtomicOutput(std::string final_path, comm::Communicator& comm);
   ~AtomicOutput();  // not committed: rank 0 (or any rank unwinding an exception) removes it
   AtomicOutput(const AtomicOutput&) = delete;
   AtomicOutput& operator=(const AtomicOutput&) = delete;
@@ -26,7 +26,7 @@ class AtomicOutput {
  private:
   std::string final_;
   std::string temp_;
-  MPI_Comm comm_;
+  comm::Communicator& comm_;
   bool committed_ = false;
 };
 

@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "core/error.hpp"
+#include "runtime/parallel_io.hpp"
 
 namespace tickstream::h5 {
 
@@ -40,17 +41,14 @@ void silence_error_printing() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 namespace {
 
 // A one-rank communicator needs no MPI-IO: the sec2 driver is faster and byte-identical.
-MPI_Comm effective_comm(MPI_Comm comm) {
-  if (comm == MPI_COMM_NULL) return comm;
-  int size = 0;
-  MPI_Comm_size(comm, &size);
-  return size == 1 ? MPI_COMM_NULL : comm;
+comm::Communicator* effective_comm(comm::Communicator* comm) {
+  return comm != nullptr && comm->size() > 1 ? comm : nullptr;
 }
 
-Handle make_fapl(MPI_Comm comm) {
+Handle make_fapl(const comm::Communicator* comm) {
   Handle fapl(TS_CHECK_H5(H5Pcreate(H5P_FILE_ACCESS)), H5Pclose);
-  if (comm != MPI_COMM_NULL) {
-    TS_CHECK_H5(H5Pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL));
+  if (comm != nullptr) {
+    runtime::set_mpio_file_access(fapl.id(), *comm);
     TS_CHECK_H5(H5Pset_all_coll_metadata_ops(fapl.id(), true));
     TS_CHECK_H5(H5Pset_coll_metadata_write(fapl.id(), true));
   }
@@ -92,7 +90,7 @@ BackgroundReaderScope::BackgroundReaderScope() { ++background_readers(); }
 BackgroundReaderScope::~BackgroundReaderScope() { --background_readers(); }
 int BackgroundReaderScope::active() { return background_readers().load(); }
 
-File File::create(const std::string& path, MPI_Comm comm) {
+File File::create(const std::string& path, comm::Communicator* comm) {
   require_no_background_reader(path);
   silence_error_printing();
   comm = effective_comm(comm);
@@ -101,10 +99,10 @@ File File::create(const std::string& path, MPI_Comm comm) {
   if (id < 0) H5Eclear2(H5E_DEFAULT);
   TS_REQUIRE_INPUT(id >= 0, "{}: cannot create HDF5 file (check the directory exists and is writable)",
                    path);
-  return File(Handle(id, H5Fclose, comm != MPI_COMM_NULL), comm != MPI_COMM_NULL);
+  return File(Handle(id, H5Fclose, comm != nullptr), comm != nullptr);
 }
 
-File File::open(const std::string& path, bool writable, MPI_Comm comm) {
+File File::open(const std::string& path, bool writable, comm::Communicator* comm) {
   require_no_background_reader(path);
   silence_error_printing();
   comm = effective_comm(comm);
@@ -113,7 +111,7 @@ File File::open(const std::string& path, bool writable, MPI_Comm comm) {
   if (id < 0) H5Eclear2(H5E_DEFAULT);
   TS_REQUIRE_INPUT(id >= 0, "{}: cannot open as an HDF5 file (missing, unreadable or not HDF5)",
                    path);
-  return File(Handle(id, H5Fclose, comm != MPI_COMM_NULL), comm != MPI_COMM_NULL);
+  return File(Handle(id, H5Fclose, comm != nullptr), comm != nullptr);
 }
 
 void File::close() {
@@ -225,3 +223,22 @@ bool dataset_has_fletcher32(hid_t dataset) {
 }
 
 }  // namespace tickstream::h5
+
+namespace tickstream::detail {
+namespace {
+herr_t collect_h5_frame(unsigned n, const H5E_error2_t* err, void* out) {
+  auto* text = static_cast<std::string*>(out);
+  *text += fmt::format("\n  #{} {}(): {}", n, err->func_name ? err->func_name : "?",
+                       err->desc ? err->desc : "");
+  return 0;
+}
+}  // namespace
+
+void throw_h5(const char* expr, const char* file, int line) {
+  std::string stack;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_h5_frame, &stack);
+  H5Eclear2(H5E_DEFAULT);
+  throw InternalError(fmt::format("HDF5 call failed: {}{}", expr, stack), file, line);
+}
+
+}  // namespace tickstream::detail

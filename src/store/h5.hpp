@@ -2,12 +2,13 @@
 #pragma once
 
 #include <hdf5.h>
-#include <mpi.h>
 
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "comm/communicator.hpp"
 
 namespace tickstream::h5 {
 
@@ -57,12 +58,13 @@ class BackgroundReaderScope {
   static int active();
 };
 
-// An open file. `comm` == MPI_COMM_NULL opens it serially; otherwise collectively with MPI-IO,
-// and row writes/reads through this File are collective.
+// An open file. Without a communicator (or with a one-rank one) it is opened serially; otherwise
+// collectively with MPI-IO over the communicator's ranks, and row writes/reads through this File
+// are collective.
 class File {
  public:
-  static File create(const std::string& path, MPI_Comm comm);
-  static File open(const std::string& path, bool writable, MPI_Comm comm);
+  static File create(const std::string& path, comm::Communicator* comm = nullptr);
+  static File open(const std::string& path, bool writable, comm::Communicator* comm = nullptr);
   hid_t id() const { return handle_.id(); }
   bool parallel() const { return parallel_; }
   // Transfer property list: collective MPI-IO for parallel files, default otherwise.
@@ -136,3 +138,15 @@ std::vector<std::string> get_attr_strings(hid_t loc, const std::string& name);
 std::vector<std::string> attr_names(hid_t loc);
 
 }  // namespace tickstream::h5
+
+namespace tickstream::detail {
+[[noreturn]] void throw_h5(const char* expr, const char* file, int line);
+}  // namespace tickstream::detail
+
+// HDF5 calls return a negative herr_t/hid_t on failure; the message carries the error stack.
+#define TS_CHECK_H5(call)                                                           \
+  ([&]() {                                                                          \
+    auto ts_h5_rc_ = (call);                                                        \
+    if (ts_h5_rc_ < 0) ::tickstream::detail::throw_h5(#call, __FILE__, __LINE__);   \
+    return ts_h5_rc_;                                                               \
+  }())

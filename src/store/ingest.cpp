@@ -8,10 +8,11 @@
 #include <iterator>
 #include <map>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
+#include "core/stopwatch.hpp"
 #include "core/partition.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "runtime/fault.hpp"
 #include "store/atomic_output.hpp"
 #include "store/store_writer.hpp"
@@ -98,7 +99,7 @@ LocalParse parse_my_files(const std::vector<InputFile>& files, const std::vector
 }
 
 // Sorted union of the owned tickers' (sorted, unique) times, merged pairwise: O(total bars).
-std::vector<int64_t> global_calendar(MPI_Comm comm, const std::vector<TickerBars>& owned) {
+std::vector<int64_t> global_calendar(comm::Communicator& comm, const std::vector<TickerBars>& owned) {
   std::vector<int64_t> mine, times, merged;
   for (const auto& t : owned) {
     times.clear();
@@ -107,7 +108,7 @@ std::vector<int64_t> global_calendar(MPI_Comm comm, const std::vector<TickerBars
     std::set_union(mine.begin(), mine.end(), times.begin(), times.end(), std::back_inserter(merged));
     mine.swap(merged);
   }
-  std::vector<int64_t> all = mpi::allgatherv(comm, mine);
+  std::vector<int64_t> all = comm::allgatherv(comm, mine);
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
   return all;
@@ -144,13 +145,13 @@ void log_rejections(const std::vector<Rejection>& rejections) {
   if (rejections.size() > kShown) spdlog::warn("... and {} more skipped rows", rejections.size() - kShown);
 }
 
-void write_store(MPI_Comm comm, const IngestOptions& opt, const StoreLayout& layout, const OwnedTickers& owned,
+void write_store(comm::Communicator& comm, const IngestOptions& opt, const StoreLayout& layout, const OwnedTickers& owned,
                  const IngestReport& report, const std::vector<InputFile>& files) {
-  const double t0 = MPI_Wtime();
+  const double t0 = monotonic_seconds();
   AtomicOutput out(opt.store, comm);
-  StoreWriter writer(out.temp_path(), comm, layout);
-  const double t1 = MPI_Wtime();
-  maybe_inject_fault("ingest_write", mpi::rank(comm));  // mid-collective: others are in the write
+  StoreWriter writer(out.temp_path(), &comm, layout);
+  const double t1 = monotonic_seconds();
+  maybe_inject_fault("ingest_write", comm.rank());  // mid-collective: others are in the write
   std::vector<uint8_t> valid(owned.owned.size() * layout.time.size(), 0);
   for_each_bar(owned, layout.time, [&](size_t i, const Bar&) { valid[i] = 1; });
   writer.write_raw_fields(owned.row_begin, static_cast<int64_t>(owned.owned.size()),
@@ -158,7 +159,7 @@ void write_store(MPI_Comm comm, const IngestOptions& opt, const StoreLayout& lay
                             for_each_bar(owned, layout.time, [&](size_t i, const Bar& b) { values[i] = field_of(b, f); });
                           },
                           valid);
-  spdlog::debug("ingest: create {:.3f} s, write_raw {:.3f} s", t1 - t0, MPI_Wtime() - t1);
+  spdlog::debug("ingest: create {:.3f} s, write_raw {:.3f} s", t1 - t0, monotonic_seconds() - t1);
   for (int i = 0; i < kRejectReasonCount; ++i)
     h5::set_attr(writer.raw_group(), "rejected_" + std::string(reason_name(static_cast<RejectReason>(i))),
                  report.rejected[static_cast<size_t>(i)]);
@@ -167,19 +168,19 @@ void write_store(MPI_Comm comm, const IngestOptions& opt, const StoreLayout& lay
   std::vector<std::string> paths;
   for (const auto& f : files) paths.push_back(f.path);
   if (auto info = find_synth_sidecar(paths)) write_synth_attrs(writer.root(), *info);
-  const double t2 = MPI_Wtime();
+  const double t2 = monotonic_seconds();
   writer.close();
   out.commit();
-  spdlog::debug("ingest: close + rename {:.3f} s", MPI_Wtime() - t2);
+  spdlog::debug("ingest: close + rename {:.3f} s", monotonic_seconds() - t2);
 }
 
 }  // namespace
 
-IngestReport run_ingest(MPI_Comm comm, const IngestOptions& opt) {
-  const double t0 = MPI_Wtime();
-  const int me = mpi::rank(comm);
+IngestReport run_ingest(comm::Communicator& comm, const IngestOptions& opt) {
+  const double t0 = monotonic_seconds();
+  const int me = comm.rank();
   IngestReport rep;
-  rep.ranks = mpi::size(comm);
+  rep.ranks = comm.size();
   std::vector<InputFile> files;
   run_agreed(comm, [&] {
     require_output_path(opt.store);
@@ -191,19 +192,19 @@ IngestReport run_ingest(MPI_Comm comm, const IngestOptions& opt) {
 
   LocalParse parsed;
   run_agreed(comm, [&] {
-    const double start = MPI_Wtime();
+    const double start = monotonic_seconds();
     parsed = parse_my_files(files, balanced_owners(bytes, rep.ranks), me, opt.on_error);
     spdlog::debug("ingest: parsed {} rows of {} tickers in {:.3f} s", parsed.rows_read, parsed.tickers.size(),
-                  MPI_Wtime() - start);
+                  monotonic_seconds() - start);
   });
-  const double t1 = MPI_Wtime();
+  const double t1 = monotonic_seconds();
   OwnedTickers owned = exchange_to_owners(comm, std::move(parsed.tickers), files, opt.chunk_tickers, opt.on_error,
                                           parsed.rejections);
   StoreLayout layout;
   layout.tickers = owned.all_tickers;
   layout.time = global_calendar(comm, owned.owned);
   layout.frequency = infer_frequency(layout.time);
-  layout.has_adj_close = mpi::allreduce<int32_t>(comm, parsed.has_adj ? 1 : 0, MPI_MAX) != 0;
+  layout.has_adj_close = comm::allreduce<int32_t>(comm, parsed.has_adj ? 1 : 0, comm::ReduceOp::max) != 0;
   layout.chunk_tickers = opt.chunk_tickers;
   layout.chunk_bars = opt.chunk_bars;
   log_rejections(parsed.rejections);
@@ -216,20 +217,20 @@ IngestReport run_ingest(MPI_Comm comm, const IngestOptions& opt) {
   int64_t stored = 0;
   for (const auto& t : owned.owned) stored += static_cast<int64_t>(t.bars.size());
   counts.push_back(stored);
-  mpi::allreduce_inplace(comm, counts, MPI_SUM);
+  comm::allreduce_inplace(comm, counts, comm::ReduceOp::sum);
   std::copy(counts.begin(), counts.begin() + kRejectReasonCount, rep.rejected.begin());
   rep.rows_read = counts[kRejectReasonCount];
   rep.rows_stored = counts[kRejectReasonCount + 1];
   rep.tickers = static_cast<int64_t>(layout.tickers.size());
   rep.bars = static_cast<int64_t>(layout.time.size());
   rep.frequency = layout.frequency;
-  const double t2 = MPI_Wtime();
+  const double t2 = monotonic_seconds();
   write_store(comm, opt, layout, owned, rep, files);
-  const double t3 = MPI_Wtime();
-  rep.parse_s = mpi::allreduce(comm, t1 - t0, MPI_MAX);
-  rep.exchange_s = mpi::allreduce(comm, t2 - t1, MPI_MAX);
-  rep.write_s = mpi::allreduce(comm, t3 - t2, MPI_MAX);
-  rep.total_s = mpi::allreduce(comm, t3 - t0, MPI_MAX);
+  const double t3 = monotonic_seconds();
+  rep.parse_s = comm::allreduce(comm, t1 - t0, comm::ReduceOp::max);
+  rep.exchange_s = comm::allreduce(comm, t2 - t1, comm::ReduceOp::max);
+  rep.write_s = comm::allreduce(comm, t3 - t2, comm::ReduceOp::max);
+  rep.total_s = comm::allreduce(comm, t3 - t0, comm::ReduceOp::max);
   return rep;
 }
 

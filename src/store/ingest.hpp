@@ -1,8 +1,6 @@
 // `tickstream ingest`: CSV files -> store v1, parsed in parallel and written collectively.
 #pragma once
 
-#include <mpi.h>
-
 #include <array>
 #include <cstdint>
 #include <string>
@@ -10,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "comm/communicator.hpp"
 #include "store/bars.hpp"
 #include "store/csv_reader.hpp"
 #include "store/store_format.hpp"
@@ -34,7 +33,7 @@ struct IngestReport {
 };
 
 // Collective over `comm`. Throws InputError (every rank) on bad input under OnError::Fail.
-IngestReport run_ingest(MPI_Comm comm, const IngestOptions& options);
+IngestReport run_ingest(comm::Communicator& comm, const IngestOptions& options);
 
 // Input files: arguments in order, directories expanded to their sorted *.csv/*.txt files.
 struct InputFile {
@@ -56,7 +55,7 @@ struct OwnedTickers {
 // Collective: agrees on the global ticker list, balances contiguous rows by bar count, moves
 // bars to their owner and checks duplicates across files. Owned blocks are whole groups of
 // `chunk_tickers` rows, so no store chunk is shared by two ranks. `files` names inputs in messages.
-OwnedTickers exchange_to_owners(MPI_Comm comm, std::vector<TickerBars> local,
+OwnedTickers exchange_to_owners(comm::Communicator& comm, std::vector<TickerBars> local,
                                 const std::vector<InputFile>& files, int64_t chunk_tickers, OnError policy,
                                 std::vector<Rejection>& rejections);
 

@@ -2,10 +2,10 @@
 #include <algorithm>
 #include <map>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "core/partition.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "store/ingest.hpp"
 
 namespace tickstream {
@@ -21,12 +21,12 @@ struct TickerTotals {
   std::vector<int64_t> rows;       // bars per ticker over all ranks
 };
 
-TickerTotals global_tickers(MPI_Comm comm, const std::vector<TickerBars>& local) {
+TickerTotals global_tickers(comm::Communicator& comm, const std::vector<TickerBars>& local) {
   std::vector<std::string> names;
   std::vector<int64_t> counts;
   for (const auto& t : local) names.push_back(t.ticker), counts.push_back(static_cast<int64_t>(t.bars.size()));
-  const auto all_names = mpi::allgather_strings(comm, names);
-  const auto all_counts = mpi::allgatherv(comm, counts);
+  const auto all_names = comm::allgather_strings(comm, names);
+  const auto all_counts = comm::allgatherv(comm, counts);
   std::map<std::string, int64_t> merged;
   for (size_t i = 0; i < all_names.size(); ++i) merged[all_names[i]] += all_counts[i];
   TickerTotals out;
@@ -62,12 +62,12 @@ void merge_ticker(TickerBars& t, const std::vector<InputFile>& files, OnError po
 
 }  // namespace
 
-OwnedTickers exchange_to_owners(MPI_Comm comm, std::vector<TickerBars> local,
+OwnedTickers exchange_to_owners(comm::Communicator& comm, std::vector<TickerBars> local,
                                 const std::vector<InputFile>& files, int64_t chunk_tickers, OnError policy,
                                 std::vector<Rejection>& rejections) {
   const TickerTotals totals = global_tickers(comm, local);
-  const std::vector<int> owner = balanced_owners_grouped(totals.rows, mpi::size(comm), chunk_tickers);
-  const int me = mpi::rank(comm);
+  const std::vector<int> owner = balanced_owners_grouped(totals.rows, comm.size(), chunk_tickers);
+  const int me = comm.rank();
   OwnedTickers out;
   out.all_tickers = totals.names;
   const auto [first_mine, end_mine] = owned_range(owner, me);
@@ -76,7 +76,7 @@ OwnedTickers exchange_to_owners(MPI_Comm comm, std::vector<TickerBars> local,
   out.owned.resize(static_cast<size_t>(n_mine));
   for (int64_t i = 0; i < n_mine; ++i) out.owned[i].ticker = totals.names[out.row_begin + i];
 
-  std::vector<std::vector<WireBar>> send(static_cast<size_t>(mpi::size(comm)));
+  std::vector<std::vector<WireBar>> send(static_cast<size_t>(comm.size()));
   for (auto& t : local) {
     const int64_t idx = std::lower_bound(totals.names.begin(), totals.names.end(), t.ticker) -
                         totals.names.begin();
@@ -90,7 +90,7 @@ OwnedTickers exchange_to_owners(MPI_Comm comm, std::vector<TickerBars> local,
     }
     std::vector<Bar>().swap(t.bars);
   }
-  for (const auto& from : mpi::alltoallv(comm, send))
+  for (const auto& from : comm::alltoallv(comm, send))
     for (const WireBar& w : from) out.owned[static_cast<size_t>(w.ticker - out.row_begin)].bars.push_back(w.bar);
   run_agreed(comm, [&] {
     for (auto& t : out.owned) merge_ticker(t, files, policy, rejections);

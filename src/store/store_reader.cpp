@@ -6,7 +6,7 @@
 
 namespace tickstream {
 
-StoreReader::StoreReader(const std::string& path, MPI_Comm comm)
+StoreReader::StoreReader(const std::string& path, comm::Communicator* comm)
     : path_(path), file_(h5::File::open(path, false, comm)) {
   TS_REQUIRE_INPUT(h5::has_attr(file_.id(), "format") &&
                        h5::get_attr_string(file_.id(), "format") == store::kFormatName,

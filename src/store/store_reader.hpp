@@ -1,11 +1,10 @@
 // StoreReader: opens a v1 store (serially or collectively) and reads /meta and /raw rows.
 #pragma once
 
-#include <mpi.h>
-
 #include <string>
 #include <vector>
 
+#include "comm/communicator.hpp"
 #include "store/h5.hpp"
 #include "store/raw_block.hpp"
 
@@ -14,7 +13,8 @@ namespace tickstream {
 class StoreReader {
  public:
   // Checks format and version; InputError naming the file otherwise.
-  explicit StoreReader(const std::string& path, MPI_Comm comm = MPI_COMM_NULL);
+  // Collective over `comm` when given (MPI-IO); serial without one.
+  explicit StoreReader(const std::string& path, comm::Communicator* comm = nullptr);
   const std::string& path() const { return path_; }
   const std::string& frequency() const { return frequency_; }
   const std::vector<std::string>& tickers() const { return tickers_; }

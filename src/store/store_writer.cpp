@@ -8,10 +8,9 @@
 
 namespace tickstream {
 
-StoreWriter::StoreWriter(const std::string& path, MPI_Comm comm, const StoreLayout& layout)
+StoreWriter::StoreWriter(const std::string& path, comm::Communicator* comm, const StoreLayout& layout)
     : layout_(layout), file_(h5::File::create(path, comm)) {
-  int rank = 0;
-  if (comm != MPI_COMM_NULL) TS_CHECK_MPI(MPI_Comm_rank(comm, &rank));
+  const int rank = comm != nullptr ? comm->rank() : 0;
   h5::set_attr(file_.id(), "format", std::string(store::kFormatName));
   h5::set_attr(file_.id(), "version", store::kFormatVersion);
   h5::set_attr(file_.id(), "frequency", layout_.frequency);

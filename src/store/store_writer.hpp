@@ -1,13 +1,12 @@
 // StoreWriter: creates a v1 store (collectively under MPI-IO) and writes /meta and /raw.
 #pragma once
 
-#include <mpi.h>
-
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "comm/communicator.hpp"
 #include "store/h5.hpp"
 #include "store/raw_block.hpp"
 #include "store/store_format.hpp"
@@ -31,8 +30,8 @@ using RawFieldFiller = std::function<void(RawField field, std::vector<double>& v
 
 class StoreWriter {
  public:
-  // Collective over `comm` (MPI_COMM_NULL: serial). Every rank passes the same layout.
-  StoreWriter(const std::string& path, MPI_Comm comm, const StoreLayout& layout);
+  // Collective over `comm` (nullptr: serial). Every rank passes the same layout.
+  StoreWriter(const std::string& path, comm::Communicator* comm, const StoreLayout& layout);
   // Collective: each rank writes its block (rows may be 0).
   void write_raw(const RawBlock& block);
   // Collective: the same rows field by field through one reused buffer, so peak memory is one

@@ -5,10 +5,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
+#include "core/stopwatch.hpp"
 #include "core/partition.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "store/atomic_output.hpp"
 #include "store/csv_writer.hpp"
 #include "store/h5.hpp"
@@ -96,10 +97,10 @@ double oracle_ic_from_moments(const std::vector<double>& m) {
   return dates ? sum / static_cast<double>(dates) : 0.0;
 }
 
-void write_csv_dir(MPI_Comm comm, const SynthOutput& out, const RawBlock& b,
+void write_csv_dir(comm::Communicator& comm, const SynthOutput& out, const RawBlock& b,
                    const std::vector<std::string>& tickers, const std::vector<int64_t>& time) {
   run_agreed(comm, [&] {
-    if (mpi::rank(comm) == 0) fs::create_directories(out.csv_dir);
+    if (comm.rank() == 0) fs::create_directories(out.csv_dir);
   });
   run_agreed(comm, [&] {
     for (int64_t r = 0; r < b.rows; ++r)
@@ -108,10 +109,10 @@ void write_csv_dir(MPI_Comm comm, const SynthOutput& out, const RawBlock& b,
   });
 }
 
-void write_store(MPI_Comm comm, const SynthOutput& out, const StoreLayout& layout, const RawBlock& b,
+void write_store(comm::Communicator& comm, const SynthOutput& out, const StoreLayout& layout, const RawBlock& b,
                  const SynthInfo& info) {
   AtomicOutput file(out.store, comm);
-  StoreWriter writer(file.temp_path(), comm, layout);
+  StoreWriter writer(file.temp_path(), &comm, layout);
   writer.write_raw(b);
   write_synth_attrs(writer.root(), info);
   writer.close();
@@ -120,8 +121,8 @@ void write_store(MPI_Comm comm, const SynthOutput& out, const StoreLayout& layou
 
 }  // namespace
 
-SynthReport run_synth(MPI_Comm comm, const SynthSpec& spec, const SynthOutput& out) {
-  const double t0 = MPI_Wtime();
+SynthReport run_synth(comm::Communicator& comm, const SynthSpec& spec, const SynthOutput& out) {
+  const double t0 = monotonic_seconds();
   TS_REQUIRE_INPUT(out.csv_dir.empty() != out.store.empty(), "synth: give exactly one of --csv-dir and --store");
   TS_REQUIRE_INPUT(spec.tickers > 0 && spec.days > 1, "synth: --tickers must be > 0 and --days > 1");
   if (!out.store.empty()) require_output_path(out.store);
@@ -133,8 +134,8 @@ SynthReport run_synth(MPI_Comm comm, const SynthSpec& spec, const SynthOutput& o
   layout.chunk_tickers = out.chunk_tickers;
   layout.chunk_bars = out.chunk_bars;
   const auto owners = balanced_owners_grouped(std::vector<int64_t>(static_cast<size_t>(spec.tickers), 1),
-                                              mpi::size(comm), out.chunk_tickers);
-  const auto [begin, end] = owned_range(owners, mpi::rank(comm));
+                                              comm.size(), out.chunk_tickers);
+  const auto [begin, end] = owned_range(owners, comm.rank());
   const SynthFactors factors = synth_factors(spec, static_cast<int64_t>(layout.time.size()));
   RawBlock block;
   std::vector<double> signal;
@@ -142,24 +143,24 @@ SynthReport run_synth(MPI_Comm comm, const SynthSpec& spec, const SynthOutput& o
 
   std::vector<double> moments(layout.time.size() * kMoments, 0.0);
   accumulate_moments(block, signal, moments);
-  mpi::allreduce_inplace(comm, moments, MPI_SUM);
+  comm::allreduce_inplace(comm, moments, comm::ReduceOp::sum);
   SynthReport rep;
   rep.info = {spec, oracle_ic_from_moments(moments)};
   rep.bars = static_cast<int64_t>(layout.time.size());
   int64_t valid = 0;
   for (uint8_t v : block.valid) valid += v;
-  rep.valid_bars = mpi::allreduce(comm, valid, MPI_SUM);
+  rep.valid_bars = comm::allreduce(comm, valid, comm::ReduceOp::sum);
 
   if (!out.store.empty()) {
     write_store(comm, out, layout, block, rep.info);
   } else {
     write_csv_dir(comm, out, block, layout.tickers, layout.time);
-    if (mpi::rank(comm) == 0) {
+    if (comm.rank() == 0) {
       std::ofstream side(fs::path(out.csv_dir) / kSynthSidecar);
       side << rep.info.to_json().dump(2) << "\n";
     }
   }
-  rep.seconds = mpi::allreduce(comm, MPI_Wtime() - t0, MPI_MAX);
+  rep.seconds = comm::allreduce(comm, monotonic_seconds() - t0, comm::ReduceOp::max);
   return rep;
 }
 

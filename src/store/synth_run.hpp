@@ -2,14 +2,13 @@
 #pragma once
 
 #include <hdf5.h>
-#include <mpi.h>
-
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "comm/communicator.hpp"
 #include "store/store_format.hpp"
 #include "store/synth.hpp"
 
@@ -45,6 +44,6 @@ struct SynthReport {
 };
 
 // Collective over `comm`; output identical for any number of ranks.
-SynthReport run_synth(MPI_Comm comm, const SynthSpec& spec, const SynthOutput& out);
+SynthReport run_synth(comm::Communicator& comm, const SynthSpec& spec, const SynthOutput& out);
 
 }  // namespace tickstream

@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include "comm/tensor_buffer.hpp"
+#include "train/tensor_buffer.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
 

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "core/partition.hpp"
 #include "data/chunk_loader.hpp"
@@ -151,7 +151,7 @@ class StreamingSource final : public BatchSource {
  public:
   // The store is opened once for the metadata, masks and label sums (then closed: the loader
   // thread reads through its own ChunkReader).
-  StreamingSource(MPI_Comm comm, const Config& c) : StreamingSource(comm, c, StoreReader(c.data.store)) {}
+  StreamingSource(comm::Communicator& comm, const Config& c) : StreamingSource(comm, c, StoreReader(c.data.store)) {}
 
   int64_t features() const override { return info_.features(); }
   int64_t steps_per_epoch() const override { return plan_.steps_per_epoch; }
@@ -183,7 +183,7 @@ class StreamingSource final : public BatchSource {
   const std::vector<Window>& windows_at(int64_t q);
   void restart_loader(int64_t q);
   void retire_loader();
-  StreamingSource(MPI_Comm comm, const Config& c, const StoreReader& store);
+  StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store);
   void load_validation();
 
   FeatureStoreInfo info_;
@@ -214,8 +214,8 @@ class StreamingSource final : public BatchSource {
   std::vector<Window> windows_;
 };
 
-StreamingSource::StreamingSource(MPI_Comm comm, const Config& c, const StoreReader& store)
-    : info_(read_feature_info(store)), norm_(info_.mean, info_.std), rank_(mpi::rank(comm)),
+StreamingSource::StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store)
+    : info_(read_feature_info(store)), norm_(info_.mean, info_.std), rank_(comm.rank()),
       seed_(static_cast<uint64_t>(c.train.seed)), seq_len_(c.model.seq_len), prefetch_(c.loader.prefetch),
       cache_mb_(c.loader.cache_mb) {
   TS_REQUIRE_INPUT(info_.bars() >= c.model.seq_len, "{}: {} bars, fewer than [model] seq_len = {}", c.data.store,
@@ -223,12 +223,12 @@ StreamingSource::StreamingSource(MPI_Comm comm, const Config& c, const StoreRead
   masks_ = read_validity(store);
   rule_ = WindowRule{c.model.seq_len, info_.horizon, period_bars(info_.time, c.data.train_start, c.data.train_end)};
   valid_rule_ = WindowRule{c.model.seq_len, info_.horizon, period_bars(info_.time, c.data.valid_start, c.data.valid_end)};
-  spec_ = fitted_spec(c, info_, rule_.period, mpi::size(comm));
-  plan_ = make_shard_plan(masks_, rule_, spec_, mpi::size(comm));
+  spec_ = fitted_spec(c, info_, rule_.period, comm.size());
+  plan_ = make_shard_plan(masks_, rule_, spec_, comm.size());
   std::vector<Tile> mine;
   for (int64_t t : plan_.tiles_of(rank_)) mine.push_back(plan_.tiles[static_cast<size_t>(t)]);
   std::vector<double> sums = label_sums(store, masks_, rule_, mine);
-  mpi::allreduce_inplace(comm, sums, MPI_SUM);
+  comm::allreduce_inplace(comm, sums, comm::ReduceOp::sum);
   const double mean = sums[1] / std::max(1.0, sums[0]), var = sums[2] / std::max(1.0, sums[0]) - mean * mean;
   label_scale_ = var > 0 ? std::sqrt(var) : 1.0;
   reader_ = std::make_unique<ChunkReader>(c.data.store, c.model.seq_len);
@@ -347,7 +347,7 @@ Batch StreamingSource::validation_batch(int64_t index) {
 
 }  // namespace
 
-std::unique_ptr<BatchSource> make_streaming_source(MPI_Comm comm, const Config& config) {
+std::unique_ptr<BatchSource> make_streaming_source(comm::Communicator& comm, const Config& config) {
   return std::make_unique<StreamingSource>(comm, config);
 }
 

@@ -2,10 +2,9 @@
 // tiles -> window sampler -> [B, seq_len, F] batches normalized with the store's statistics.
 #pragma once
 
-#include <mpi.h>
-
 #include <memory>
 
+#include "comm/communicator.hpp"
 #include "core/config.hpp"
 #include "train/batch_source.hpp"
 
@@ -17,6 +16,6 @@ namespace tickstream {
 // [kB, (k+1)B) of that sequence, wrapping around for ranks with fewer windows than steps x B.
 // The sequence does not depend on prefetch depth, cache or residency. [loader] resident = auto
 // keeps the shard in memory when it fits [loader] memory_mb.
-std::unique_ptr<BatchSource> make_streaming_source(MPI_Comm comm, const Config& config);
+std::unique_ptr<BatchSource> make_streaming_source(comm::Communicator& comm, const Config& config);
 
 }  // namespace tickstream

@@ -4,22 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "train/streaming_source.hpp"
 
 namespace tickstream {
-
-torch::Device prepare_device(RankContext& ctx) {
-  const Placement& p = ctx.placement();
-  at::set_num_threads(p.cpu_threads);
-  spdlog::debug("placement: {}", p.summary);
-  if (p.device >= 0 && torch::cuda::is_available()) return torch::Device(torch::kCUDA, static_cast<int16_t>(p.device));
-  // Said once per job (rank 0), not per rank or per call.
-  if (ctx.is_root())
-    spdlog::info("no GPU ({}): every rank runs on the CPU",
-                 p.device >= 0 ? "libtorch finds no usable CUDA device" : p.gpu_note);
-  return torch::kCPU;
-}
 
 std::unique_ptr<comm::Communicator> make_communicator(RankContext& ctx, const Config& config,
                                                       const torch::Device& device) {
@@ -31,23 +19,26 @@ std::unique_ptr<comm::Communicator> make_communicator(RankContext& ctx, const Co
   comm::CommOptions options;
   options.timeout = std::chrono::seconds(config.dist.timeout_s);
   const std::string backend = comm::resolve_backend(config.dist.backend, device.is_cuda(), nccl_built);
-  if (backend == "nccl") return comm::make_nccl_communicator(ctx.world(), device.index(), options);
-  return comm::make_mpi_communicator(ctx.world(), options);
+  if (backend == "nccl") return comm::make_nccl_communicator(ctx.comm(), device.index(), options);
+  return ctx.make_communicator(options);
 }
 
 TrainReport run_training(RankContext& ctx, const Config& config, TrainOptions options) {
   options.device = prepare_device(ctx);
   auto comm = make_communicator(ctx, config, options.device);
-  auto source = make_streaming_source(ctx.world(), config);
+  comm::CommOptions control_options;  // small host collectives (metrics, stop signals, checks)
+  control_options.timeout = std::chrono::seconds(config.dist.timeout_s);
+  auto control = ctx.make_communicator(control_options);
+  auto source = make_streaming_source(*control, config);
   spdlog::info("train: {} ranks, backend {}, device {}, {} threads/rank; rank 0 {}", ctx.size(), comm->backend(),
                options.device.str(), ctx.placement().cpu_threads, source->describe());
-  Trainer trainer(config, *comm, ctx.world(), *source, options);
+  Trainer trainer(config, *comm, *control, *source, options);
   return trainer.run();
 }
 
 int train_command(RankContext& ctx, const nlohmann::json& args) {
   Config config;
-  run_agreed(ctx.world(), [&] {
+  run_agreed(ctx.comm(), [&] {
     config = load_config(args.at("config").get<std::string>(), args.at("set").get<std::vector<std::string>>());
   });
   spdlog::info("train: resolved config {}", config.to_json().dump());

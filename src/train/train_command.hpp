@@ -7,14 +7,11 @@
 
 #include "comm/communicator.hpp"
 #include "core/config.hpp"
+#include "model/device.hpp"
 #include "runtime/rank_context.hpp"
 #include "train/trainer.hpp"
 
 namespace tickstream {
-
-// Sets libtorch's intra-op threads from the rank's placement and returns the rank's device: its GPU
-// when it has one and libtorch can use it, else the CPU (rank 0 says "no GPU" and why, once).
-torch::Device prepare_device(RankContext& ctx);
 
 // The communicator `[dist] backend` resolves to for tensors on `device`.
 std::unique_ptr<comm::Communicator> make_communicator(RankContext& ctx, const Config& config,

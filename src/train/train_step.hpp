@@ -1,7 +1,6 @@
 // One optimizer step and one evaluation pass: loss, backward with gradient sync, clipping, AdamW.
 #pragma once
 
-#include <mpi.h>
 #include <torch/torch.h>
 
 #include <memory>

@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 #include "runtime/signals.hpp"
 #include "store/synth_rng.hpp"
-#include "train/checkpoint.hpp"
+#include "model/checkpoint.hpp"
 #include "train/grad_sync.hpp"
 #include "train/metrics_log.hpp"
 #include "train/precision.hpp"
@@ -36,12 +36,11 @@ int64_t total_steps(const Config& c, int64_t steps_per_epoch) {
 struct TrainerState {
   const Config& config;
   comm::Communicator& comm;
-  MPI_Comm control;
+  comm::Communicator& control;
   BatchSource& source;
   TrainOptions options;
   std::shared_ptr<SequenceModelImpl> model;
   std::unique_ptr<torch::optim::AdamW> optimizer;
-  std::unique_ptr<comm::Communicator> control_comm;  // small host collectives, with the timeout
   std::unique_ptr<GradSync> sync;
   LrSchedule schedule;
   CheckpointState ckpt;  // position, early stopping, identity; kept current
@@ -53,7 +52,7 @@ struct TrainerState {
   double loss_sum = 0;   // since the last progress line
   int64_t loss_count = 0;
 
-  TrainerState(const Config& c, comm::Communicator& cm, MPI_Comm ctl, BatchSource& src, TrainOptions o)
+  TrainerState(const Config& c, comm::Communicator& cm, comm::Communicator& ctl, BatchSource& src, TrainOptions o)
       : config(c), comm(cm), control(ctl), source(src), options(o) {}
   bool root() const { return comm.rank() == 0; }
   StepInputs inputs(double lr) const {
@@ -128,7 +127,7 @@ std::string write_checkpoint(TrainerState& s) {
 // The training loss since the last report, averaged over all ranks' steps (collective).
 double mean_loss(TrainerState& s) {
   std::vector<double> sums{s.loss_sum, static_cast<double>(s.loss_count)};
-  s.control_comm->allreduce(comm::host_buffer(sums), comm::ReduceOp::sum);
+  s.control.allreduce(comm::host_buffer(sums), comm::ReduceOp::sum);
   return sums[1] > 0 ? sums[0] / sums[1] : std::numeric_limits<double>::quiet_NaN();
 }
 
@@ -138,7 +137,7 @@ double agreed_stall(TrainerState& s, nlohmann::json* mine) {
   if (mine != nullptr) *mine = stats;
   const bool known = stats.is_object() && stats.value("stall_fraction", nlohmann::json()).is_number();
   std::vector<double> v{known ? stats["stall_fraction"].get<double>() : -1.0};
-  s.control_comm->allreduce(comm::host_buffer(v), comm::ReduceOp::max);
+  s.control.allreduce(comm::host_buffer(v), comm::ReduceOp::max);
   return v[0] >= 0 ? v[0] : std::numeric_limits<double>::quiet_NaN();
 }
 
@@ -155,7 +154,7 @@ void report_loader(TrainerState& s, int64_t epoch) {
 
 // Evaluates, logs one metrics record, updates early stopping. True when training should stop.
 bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double wall_s) {
-  const EvalResult e = evaluate(*s.model, s.source, *s.control_comm, s.inputs(lr));
+  const EvalResult e = evaluate(*s.model, s.source, s.control, s.inputs(lr));
   s.report.val_loss = e.val_loss;
   s.report.val = e.metrics;
   s.report.evaluated = true;
@@ -181,7 +180,7 @@ bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double w
 // the communicator's timeout: a rank that stops arriving is named and the job ends).
 int agreed_signal(const TrainerState& s, const StopSignalGuard& signals) {
   std::vector<int32_t> sig{signals.received()};
-  s.control_comm->allreduce(comm::host_buffer(sig), comm::ReduceOp::max);
+  s.control.allreduce(comm::host_buffer(sig), comm::ReduceOp::max);
   return sig[0];
 }
 
@@ -195,15 +194,12 @@ void progress_line(TrainerState& s, double lr, double samples_per_s, double wall
 
 }  // namespace
 
-Trainer::Trainer(const Config& config, comm::Communicator& comm, MPI_Comm control, BatchSource& source,
+Trainer::Trainer(const Config& config, comm::Communicator& comm, comm::Communicator& control, BatchSource& source,
                  TrainOptions options)
     : s_(std::make_unique<TrainerState>(config, comm, control, source, options)) {
   TrainerState& s = *s_;
   if (!options.resume && options.checkpoints) require_no_checkpoints(config);
   check_precision(config.train.precision, options.device);
-  comm::CommOptions control_options;
-  control_options.timeout = std::chrono::seconds(config.dist.timeout_s);
-  s.control_comm = comm::make_mpi_communicator(control, control_options);
   s.model = make_model(config.model, source.features(), static_cast<uint64_t>(config.train.seed));
   s.model->to(options.device);
   s.optimizer = make_optimizer(*s.model, config);
@@ -268,7 +264,7 @@ bool after_step(TrainerState& s, double lr, RateWindow& rate, double wall) {
   const int64_t step = s.ckpt.step;
   const double sps = rate.per_s(s.config.train.batch_size * s.comm.size());
   if (s.config.dist.check_every > 0 && step % s.config.dist.check_every == 0)
-    s.sync->check_parameters(step, *s.control_comm);
+    s.sync->check_parameters(step, s.control);
   const bool eval_now = s.options.evaluate && step % s.config.train.eval_every == 0;
   if (eval_now || step % 50 == 0) progress_line(s, lr, sps, wall);
   bool stop = false;

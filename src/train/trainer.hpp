@@ -2,7 +2,6 @@
 // stopping, checkpoints, metrics log, preemption signals.
 #pragma once
 
-#include <mpi.h>
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -46,7 +45,7 @@ struct TrainerState;
 
 class Trainer {
  public:
-  Trainer(const Config& config, comm::Communicator& comm, MPI_Comm control, BatchSource& source,
+  Trainer(const Config& config, comm::Communicator& comm, comm::Communicator& control, BatchSource& source,
           TrainOptions options);
   ~Trainer();
   Trainer(const Trainer&) = delete;

@@ -5,8 +5,8 @@
 #include <random>
 #include <vector>
 
-#include "device_info.hpp"
-#include "window_gather.hpp"
+#include "runtime/device_info.hpp"
+#include "kernels/window_gather.hpp"
 
 namespace tickstream {
 namespace {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "comm/communicator.hpp"
+#include "comm/mpi_native.hpp"
 #include "core/error.hpp"
 
 namespace {

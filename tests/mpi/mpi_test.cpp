@@ -4,13 +4,26 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <memory>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
+#include "comm/mpi_native.hpp"
 
 namespace tickstream::testing {
 
-int MpiTest::rank() const { return mpi::rank(comm()); }
-int MpiTest::size() const { return mpi::size(comm()); }
+comm::Communicator& world() {
+  static const std::unique_ptr<comm::Communicator> c =
+      comm::make_mpi_communicator(MPI_COMM_WORLD, comm::CommOptions{});
+  return *c;
+}
+
+comm::Communicator& self() {
+  static const std::unique_ptr<comm::Communicator> c = comm::make_self_communicator();
+  return *c;
+}
+
+int MpiTest::rank() const { return comm().rank(); }
+int MpiTest::size() const { return comm().size(); }
 
 const std::string& MpiTest::temp_dir() {
   if (dir_.empty()) {
@@ -19,17 +32,16 @@ const std::string& MpiTest::temp_dir() {
       std::string pattern = (std::filesystem::temp_directory_path() / "tickstream-mpi-XXXXXX").string();
       mine = mkdtemp(pattern.data()) ? pattern : "";
     }
-    dir_ = mpi::broadcast_string(comm(), mine, 0);
+    dir_ = comm::broadcast_string(comm(), mine, 0);
   }
   return dir_;
 }
 
 void MpiTest::TearDown() {
-  const int mine = HasFailure() ? 1 : 0;
-  int any = 0;
-  MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm());
+  const int32_t mine = HasFailure() ? 1 : 0;
+  const int32_t any = comm::allreduce<int32_t>(comm(), mine, comm::ReduceOp::max);
   if (any && !mine) ADD_FAILURE() << "the test failed on another rank";
-  MPI_Barrier(comm());
+  comm().barrier();
   if (rank() == 0 && !dir_.empty()) std::filesystem::remove_all(dir_);
 }
 

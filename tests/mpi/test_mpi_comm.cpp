@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "comm/communicator.hpp"
+#include "comm/mpi_native.hpp"
 #include "core/error.hpp"
 #include "mpi/mpi_test.hpp"
 
@@ -75,7 +76,7 @@ using ReduceTypes = ::testing::Types<float, double, int32_t, int64_t>;
 TYPED_TEST_SUITE(MpiCommAllreduce, ReduceTypes);
 
 TYPED_TEST(MpiCommAllreduce, SumAvgMaxMin) {
-  auto c = make_mpi_communicator(this->comm(), CommOptions{});
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, CommOptions{});
   EXPECT_STREQ(c->backend(), "mpi");
   EXPECT_EQ(c->rank(), this->rank());
   EXPECT_EQ(c->size(), this->size());
@@ -95,7 +96,7 @@ TYPED_TEST(MpiCommAllreduce, SumAvgMaxMin) {
 class MpiComm : public MpiTest {};
 
 TEST_F(MpiComm, LargeBuffers) {
-  auto c = make_mpi_communicator(comm(), CommOptions{});
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, CommOptions{});
   const size_t count = 3'000'000;
   const int n = size();
   for (ReduceOp op : {ReduceOp::sum, ReduceOp::avg}) {
@@ -112,7 +113,7 @@ TEST_F(MpiComm, LargeBuffers) {
 
 // Several operations of every kind in flight at once, waited in reverse order of launch.
 TEST_F(MpiComm, AsyncOperationsWaitedInReverse) {
-  auto c = make_mpi_communicator(comm(), CommOptions{});
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, CommOptions{});
   const int n = size();
   const ReduceOp ops[] = {ReduceOp::sum, ReduceOp::max, ReduceOp::min, ReduceOp::avg};
   std::vector<std::vector<double>> buffers;
@@ -136,7 +137,7 @@ TEST_F(MpiComm, AsyncOperationsWaitedInReverse) {
 }
 
 TEST_F(MpiComm, BroadcastFromEveryRoot) {
-  auto c = make_mpi_communicator(comm(), CommOptions{});
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, CommOptions{});
   for (int root = 0; root < size(); ++root) {
     std::vector<int64_t> ints(33, -7);
     std::vector<float> floats(17, -7.0f);
@@ -154,7 +155,7 @@ TEST_F(MpiComm, BroadcastFromEveryRoot) {
 }
 
 TEST_F(MpiComm, Allgather) {
-  auto c = make_mpi_communicator(comm(), CommOptions{});
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, CommOptions{});
   const size_t n = static_cast<size_t>(size()), per = 5;
   std::vector<double> send(per), recv(n * per, -1.0);
   for (size_t i = 0; i < per; ++i) send[i] = 10.0 * rank() + static_cast<double>(i);
@@ -170,7 +171,7 @@ TEST_F(MpiComm, Allgather) {
 }
 
 TEST_F(MpiComm, BarrierWaitsForTheLastRank) {
-  auto c = make_mpi_communicator(comm(), CommOptions{});
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, CommOptions{});
   c->barrier();
   const auto start = Clock::now();
   if (rank() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -183,7 +184,7 @@ TEST_F(MpiComm, BarrierWaitsForTheLastRank) {
 // progress() alone drives and completes outstanding operations: it applies each avg's division,
 // which happens only when the backend sees the operation complete.
 TEST_F(MpiComm, ProgressCompletesOutstandingOperations) {
-  auto c = make_mpi_communicator(comm(), CommOptions{});
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, CommOptions{});
   const int n = size();
   std::vector<std::vector<double>> buffers;
   std::vector<std::unique_ptr<Work>> works;
@@ -208,7 +209,7 @@ TEST_F(MpiComm, ProgressCompletesOutstandingOperations) {
 }
 
 TEST_F(MpiComm, DroppedWorkCompletesBeforeItsBufferGoes) {
-  auto c = make_mpi_communicator(comm(), CommOptions{});
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, CommOptions{});
   auto v = contribution<int32_t>(rank(), 64);
   { auto work = c->allreduce_async(host_buffer(v), ReduceOp::sum); }
   expect_reduced(v, ReduceOp::sum, size());
@@ -216,7 +217,7 @@ TEST_F(MpiComm, DroppedWorkCompletesBeforeItsBufferGoes) {
 
 // Caller bugs are caught before the operation is entered: later operations still line up.
 TEST_F(MpiComm, RejectsBadCallsBeforeEntering) {
-  auto c = make_mpi_communicator(comm(), throwing_options(std::chrono::milliseconds(20'000)));
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, throwing_options(std::chrono::milliseconds(20'000)));
   std::vector<float> v(4, 1.0f);
   Buffer device = host_buffer(v);
   device.memory = Memory::cuda;
@@ -234,7 +235,7 @@ TEST_F(MpiComm, RejectsBadCallsBeforeEntering) {
 // Rank 0 times out on a collective the other ranks have not entered and names them.
 TEST_F(MpiComm, TimeoutNamesTheMissingRanks) {
   if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
-  auto c = make_mpi_communicator(comm(), throwing_options(std::chrono::milliseconds(300)));
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, throwing_options(std::chrono::milliseconds(300)));
   std::vector<float> v(8, 1.0f);
   c->allreduce(host_buffer(v), ReduceOp::sum);  // #0 on every rank
   if (rank() == 0) {
@@ -254,10 +255,10 @@ TEST_F(MpiComm, TimeoutNamesTheMissingRanks) {
             : "collective #1 allreduce(f32 x 8, sum) did not complete within 0.3 s: ranks 1, "
               "2 never entered it (their last collectives: #0, #0)";
     EXPECT_EQ(message, expected_message);
-    MPI_Barrier(comm());
+    MPI_Barrier(MPI_COMM_WORLD);
     work->wait();  // the others enter #1 now
   } else {
-    MPI_Barrier(comm());
+    MPI_Barrier(MPI_COMM_WORLD);
     c->allreduce(host_buffer(v), ReduceOp::sum);
   }
   const float n = static_cast<float>(size());
@@ -267,7 +268,7 @@ TEST_F(MpiComm, TimeoutNamesTheMissingRanks) {
 // When rank 0 is the missing rank nobody holds a report: the others abort after a grace period.
 TEST_F(MpiComm, TimeoutWithoutRankZeroAbortsAfterGrace) {
   if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
-  auto c = make_mpi_communicator(comm(), throwing_options(std::chrono::milliseconds(300)));
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, throwing_options(std::chrono::milliseconds(300)));
   std::vector<int64_t> v(3, 2);
   c->barrier();  // #0
   if (rank() != 0) {
@@ -285,10 +286,10 @@ TEST_F(MpiComm, TimeoutWithoutRankZeroAbortsAfterGrace) {
                   std::to_string(rank()) +
                   "; rank 0 holds the arrival board and did not report the missing ranks "
                   "within 0.3 s more (rank 0 may be the missing rank)");
-    MPI_Barrier(comm());
+    MPI_Barrier(MPI_COMM_WORLD);
     work->wait();
   } else {
-    MPI_Barrier(comm());
+    MPI_Barrier(MPI_COMM_WORLD);
     c->allreduce(host_buffer(v), ReduceOp::max);
   }
   EXPECT_EQ(v, std::vector<int64_t>(3, 2));
@@ -297,14 +298,14 @@ TEST_F(MpiComm, TimeoutWithoutRankZeroAbortsAfterGrace) {
 // Rank 0 compares every rank's call with its own for the same collective.
 TEST_F(MpiComm, MismatchedCallIsReported) {
   if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
-  auto c = make_mpi_communicator(comm(), throwing_options(std::chrono::milliseconds(20'000)));
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, throwing_options(std::chrono::milliseconds(20'000)));
   std::vector<float> v(8, 1.0f);
   // Rank 0 enters first, so that it finds the difference when rank 1's arrival comes in.
-  if (rank() != 0) MPI_Barrier(comm());
+  if (rank() != 0) MPI_Barrier(MPI_COMM_WORLD);
   auto work = c->allreduce_async(host_buffer(v), rank() == 1 ? ReduceOp::max : ReduceOp::sum);
   std::string message;
   if (rank() == 0) {
-    MPI_Barrier(comm());
+    MPI_Barrier(MPI_COMM_WORLD);
     const auto start = Clock::now();
     while (message.empty() && seconds_since(start) < 10) {
       try {
@@ -324,9 +325,9 @@ TEST_F(MpiComm, MismatchedCallIsReported) {
 // Per-operation cost next to a plain blocking MPI_Allreduce of the same size, measured side by
 // side.
 TEST_F(MpiComm, SmallAllreduceOverhead) {
-  auto c = make_mpi_communicator(comm(), CommOptions{});
+  auto c = make_mpi_communicator(MPI_COMM_WORLD, CommOptions{});
   MPI_Comm raw = MPI_COMM_NULL;
-  MPI_Comm_dup(comm(), &raw);
+  MPI_Comm_dup(MPI_COMM_WORLD, &raw);
   constexpr int kOps = 1000;
   std::vector<float> v(1, 1.0f);
   double raw_s = 0, comm_s = 0;

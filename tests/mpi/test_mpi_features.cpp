@@ -52,7 +52,7 @@ TEST_F(MpiFeatures, SameAsSerialAndStatsMatchTwoPassReference) {
   const FeaturesReport rep = run_features(comm(), job(par), false);
   EXPECT_FALSE(rep.cache_hit);
   if (rank() != 0) return;
-  run_features(MPI_COMM_SELF, job(ser), false);
+  run_features(tickstream::testing::self(), job(ser), false);
   for (const char* name : {"features/values", "labels/values"})
     EXPECT_TRUE(bitwise_equal(read_all<float>(par, name, H5T_NATIVE_FLOAT), read_all<float>(ser, name, H5T_NATIVE_FLOAT))) << name;
   EXPECT_EQ(read_all<uint8_t>(par, "features/valid", H5T_NATIVE_UINT8), read_all<uint8_t>(ser, "features/valid", H5T_NATIVE_UINT8));

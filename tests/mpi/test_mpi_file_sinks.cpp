@@ -83,7 +83,7 @@ std::vector<T> read_column(const h5::File& f, const std::string& name, hid_t typ
 
 void check_hdf5(const std::string& path) {
   const PredictionSet all = make_set(0, kTickers);
-  h5::File f = h5::File::open(path, false, MPI_COMM_NULL);
+  h5::File f = h5::File::open(path, false);
   EXPECT_EQ(h5::get_attr_string(f.id(), "format"), "tickstream.predictions");
   EXPECT_EQ(h5::get_attr_int(f.id(), "version"), 1);
   EXPECT_EQ(h5::get_attr_string(f.id(), "model_id"), "mlp-3f2a");
@@ -233,7 +233,7 @@ TEST_F(MpiFileSinks, EmptySetsWriteEmptyFiles) {
   auto csv = make_csv_sink(temp_dir() + "/empty.csv");
   csv->write(comm(), PredictionSet{});
   if (rank() == 0) {
-    h5::File f = h5::File::open(temp_dir() + "/empty.h5", false, MPI_COMM_NULL);
+    h5::File f = h5::File::open(temp_dir() + "/empty.h5", false);
     EXPECT_TRUE(h5::read_strings(f.id(), "predictions/ticker").empty());
     EXPECT_TRUE(h5::read_strings(f.id(), "skipped/reason").empty());
     EXPECT_EQ(read_csv(temp_dir() + "/empty.csv").size(), 1u);
@@ -253,10 +253,10 @@ TEST_F(MpiFileSinks, BadTargetsAreInputErrorsOnEveryRank) {
       fs::create_directory(locked);
       chmod(locked.c_str(), 0555);
     }
-    MPI_Barrier(comm());
+    comm().barrier();
     EXPECT_THROW(make_hdf5_sink(locked + "/p.h5"), InputError);
     EXPECT_THROW(make_csv_sink(locked + "/p.csv"), InputError);
-    MPI_Barrier(comm());
+    comm().barrier();
     if (rank() == 0) chmod(locked.c_str(), 0755);
   }
 }
@@ -266,12 +266,12 @@ TEST_F(MpiFileSinks, BadTargetsAreInputErrorsOnEveryRank) {
 TEST_F(MpiFileSinks, FailedWriteEndsEveryRankAndLeavesNoFile) {
   const std::string sub = temp_dir() + "/gone";
   if (rank() == 0) fs::create_directory(sub);
-  MPI_Barrier(comm());
+  comm().barrier();
   auto h5 = make_hdf5_sink(sub + "/p.h5");
   auto csv = make_csv_sink(sub + "/p.csv");
-  MPI_Barrier(comm());
+  comm().barrier();
   if (rank() == 0) fs::remove(sub);
-  MPI_Barrier(comm());
+  comm().barrier();
   for (PredictionSink* sink : {h5.get(), csv.get()}) {
     try {
       sink->write(comm(), share(rank(), size()));

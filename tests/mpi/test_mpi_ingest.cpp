@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 #include "mpi/mpi_test.hpp"
@@ -41,7 +41,7 @@ TEST_F(MpiIngest, SynthCsvEqualsSynthStoreAndSerialIngest) {
   EXPECT_EQ(rep.bars, 260);
   EXPECT_EQ(rep.rows_read, rep.rows_stored);
   if (rank() != 0) return;
-  run_ingest(MPI_COMM_SELF, {{dir + "/csv"}, dir + "/ser.h5", OnError::Fail, 8, 128});
+  run_ingest(tickstream::testing::self(), {{dir + "/csv"}, dir + "/ser.h5", OnError::Fail, 8, 128});
   auto d1 = compare_stores(dir + "/par.h5", dir + "/direct.h5");
   EXPECT_FALSE(d1.has_value()) << *d1;
   auto d2 = compare_stores(dir + "/par.h5", dir + "/ser.h5");
@@ -69,7 +69,7 @@ void write_long_files(const std::string& dir) {
 TEST_F(MpiIngest, LongFormatTickersSpanningFiles) {
   const std::string dir = temp_dir();
   if (rank() == 0) write_long_files(dir + "/in");
-  MPI_Barrier(comm());
+  comm().barrier();
   const IngestReport rep = run_ingest(comm(), {{dir + "/in"}, dir + "/long.h5", OnError::Fail, 2, 4});
   EXPECT_EQ(rep.rows_stored, 8);
   if (rank() != 0) return;
@@ -101,7 +101,7 @@ void write_duplicate_files(const std::string& dir) {
 TEST_F(MpiIngest, DuplicateAcrossFilesFailsEveryRank) {
   const std::string dir = temp_dir();
   if (rank() == 0) write_duplicate_files(dir + "/in");
-  MPI_Barrier(comm());
+  comm().barrier();
   try {
     run_ingest(comm(), {{dir + "/in"}, dir + "/dup.h5", OnError::Fail, 16, 64});
     FAIL() << "expected a failure";
@@ -111,7 +111,7 @@ TEST_F(MpiIngest, DuplicateAcrossFilesFailsEveryRank) {
     EXPECT_NE(std::string(e.what()).find("duplicate_timestamp"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("x1.csv:3"), std::string::npos) << e.what();
   }
-  MPI_Barrier(comm());
+  comm().barrier();
   EXPECT_FALSE(fs::exists(dir + "/dup.h5"));
   EXPECT_FALSE(dir_has_temp_files(dir));
 }
@@ -119,7 +119,7 @@ TEST_F(MpiIngest, DuplicateAcrossFilesFailsEveryRank) {
 TEST_F(MpiIngest, DuplicateAcrossFilesSkipKeepsFirst) {
   const std::string dir = temp_dir();
   if (rank() == 0) write_duplicate_files(dir + "/in");
-  MPI_Barrier(comm());
+  comm().barrier();
   const IngestReport rep = run_ingest(comm(), {{dir + "/in"}, dir + "/dup.h5", OnError::Skip, 16, 64});
   EXPECT_EQ(rep.rejected[static_cast<size_t>(RejectReason::DuplicateTimestamp)], 1);
   EXPECT_EQ(rep.rows_stored, 2);
@@ -145,7 +145,7 @@ void write_files_with_bad_last(const std::string& dir, const std::string& bad_ro
 TEST_F(MpiIngest, BadRowOnLastRankFailsEveryRankAndLeavesNoStore) {
   const std::string dir = temp_dir();
   if (rank() == 0) write_files_with_bad_last(dir + "/in", "2022-03-21,10,9,11,10,5");  // high < low
-  MPI_Barrier(comm());
+  comm().barrier();
   try {
     run_ingest(comm(), {{dir + "/in"}, dir + "/bad.h5", OnError::Fail, 16, 64});
     FAIL() << "expected a failure";
@@ -155,7 +155,7 @@ TEST_F(MpiIngest, BadRowOnLastRankFailsEveryRankAndLeavesNoStore) {
     EXPECT_NE(std::string(e.what()).find("high_below_low"), std::string::npos) << e.what();
     EXPECT_EQ(e.own_message().empty(), rank() != size() - 1);
   }
-  MPI_Barrier(comm());
+  comm().barrier();
   EXPECT_FALSE(fs::exists(dir + "/bad.h5"));
   EXPECT_FALSE(dir_has_temp_files(dir));
 }
@@ -163,7 +163,7 @@ TEST_F(MpiIngest, BadRowOnLastRankFailsEveryRankAndLeavesNoStore) {
 TEST_F(MpiIngest, SkipRecordsCountsPerReason) {
   const std::string dir = temp_dir();
   if (rank() == 0) write_files_with_bad_last(dir + "/in", "2022-03-21,10,11,9,10.5,-1\n2022-03-22,x,11,9,10,1");
-  MPI_Barrier(comm());
+  comm().barrier();
   const IngestReport rep = run_ingest(comm(), {{dir + "/in"}, dir + "/skip.h5", OnError::Skip, 16, 64});
   EXPECT_EQ(rep.rejected[static_cast<size_t>(RejectReason::NegativeVolume)], 1);
   EXPECT_EQ(rep.rejected[static_cast<size_t>(RejectReason::NonNumeric)], 1);

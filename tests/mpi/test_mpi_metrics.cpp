@@ -6,7 +6,8 @@
 #include <memory>
 #include <vector>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
+#include "comm/mpi_native.hpp"
 #include "mpi/mpi_test.hpp"
 #include "train/metrics.hpp"
 
@@ -72,7 +73,7 @@ TEST_F(MpiMetrics, UnevenSharesGiveTheWholeSetsMetricsBitwise) {
   if (size() >= 3 && rank() == size() - 2) {
     EXPECT_TRUE(mine.empty());
   }
-  EXPECT_EQ(mpi::allreduce<int64_t>(comm(), static_cast<int64_t>(mine.size()), MPI_SUM),
+  EXPECT_EQ(comm::allreduce<int64_t>(comm(), static_cast<int64_t>(mine.size()), comm::ReduceOp::sum),
             static_cast<int64_t>(all.size()));
 
   const EvalMetrics want = compute_metrics(all);
@@ -83,8 +84,8 @@ TEST_F(MpiMetrics, UnevenSharesGiveTheWholeSetsMetricsBitwise) {
   expect_bitwise_equal(got, want);
 
   // And the same on every rank (rank 0's values broadcast).
-  EXPECT_EQ(bits(mpi::broadcast<double>(comm(), got.ic, 0)), bits(got.ic));
-  EXPECT_EQ(bits(mpi::broadcast<double>(comm(), got.icir, 0)), bits(got.icir));
+  EXPECT_EQ(bits(comm::broadcast<double>(comm(), got.ic, 0)), bits(got.ic));
+  EXPECT_EQ(bits(comm::broadcast<double>(comm(), got.icir, 0)), bits(got.icir));
 }
 
 TEST_F(MpiMetrics, AllRanksEmptyIsUndefinedEverywhere) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "mpi/mpi_test.hpp"
 #include "predict/prediction.hpp"
@@ -81,11 +81,11 @@ class Checker {
 };
 
 // A table name unique to this run (rank 0's pid and clock), the same on every rank.
-std::string unique_table(MPI_Comm comm) {
+std::string unique_table(comm::Communicator& comm) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const std::string mine = fmt::format("ts_test_{}_{}", getpid(),
       std::chrono::duration_cast<std::chrono::microseconds>(now).count() % 1000000000);
-  return mpi::broadcast_string(comm, mine, 0);
+  return comm::broadcast_string(comm, mine, 0);
 }
 
 std::string with_table(const std::string& url, const std::string& table) {
@@ -123,10 +123,10 @@ TEST_F(MpiPostgres, WritesEveryRanksShareIdempotentlyAndReplaces) {
   auto sink = make_postgres_sink(with_table(pg_url(), table));
   sink->write(comm(), share(rank(), size(), 1.0f));
   if (rank() == 0) expect_contents(table, 1.0f);
-  MPI_Barrier(comm());
+  comm().barrier();
   sink->write(comm(), share(rank(), size(), 1.0f));  // a re-run: no duplicates
   if (rank() == 0) expect_contents(table, 1.0f);
-  MPI_Barrier(comm());
+  comm().barrier();
   sink->write(comm(), share(rank(), size(), 3.0f));  // changed values replace the old ones
   if (rank() == 0) {
     expect_contents(table, 3.0f);

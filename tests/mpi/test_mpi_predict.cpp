@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/config.hpp"
 #include "features/pipeline.hpp"
 #include "mpi/mpi_test.hpp"
-#include "predict/bench_predict.hpp"
+#include "bench/bench_predict.hpp"
 #include "predict/cross_section.hpp"
 #include "predict/predictor.hpp"
 #include "predict/scoring_plan.hpp"
@@ -29,19 +29,19 @@ Config job(const std::string& dir) {
   const std::string store = dir + "/s.h5";
   SynthSpec spec;
   spec.tickers = kTickers, spec.days = 320, spec.seed = 11;
-  run_synth(MPI_COMM_WORLD, spec, {"", store, 16, 4096});
+  run_synth(tickstream::testing::world(), spec, {"", store, 16, 4096});
   Config c = parse_config(fmt::format("[data]\nstore = \"{}\"\ntrain_start = 2010-01-04\ntrain_end = 2010-12-31\n"
                                       "[model]\nkind = \"gpt\"\nd_model = 16\nn_layers = 1\nn_heads = 2\nseq_len = 16\n"
                                       "[train]\nseed = 3\n[loader]\nchunk_tickers = 8\n", store), "job.toml");
-  run_features(MPI_COMM_WORLD, c, false);
+  run_features(tickstream::testing::world(), c, false);
   return c;
 }
 
 // Rank 0 saves the model initialized from the seed, with the store's normalization statistics.
 std::string initial_checkpoint(const Config& c, const FeatureStoreInfo& info, const std::string& dir) {
   std::string path;
-  if (mpi::rank(MPI_COMM_WORLD) == 0) path = save_initial_checkpoint(c, info, dir, 0.02).path;
-  return mpi::broadcast_string(MPI_COMM_WORLD, path, 0);
+  if (tickstream::testing::world().rank() == 0) path = save_initial_checkpoint(c, info, dir, 0.02).path;
+  return comm::broadcast_string(tickstream::testing::world(), path, 0);
 }
 
 std::string line(const Prediction& p) {
@@ -53,7 +53,7 @@ std::vector<std::string> all_rows(const PredictionSet& s) {
   std::vector<std::string> mine;
   for (const Prediction& p : s.rows) mine.push_back(line(p));
   for (const Skipped& k : s.skipped) mine.push_back(fmt::format("skip {},{},{}", k.ticker, k.asof, k.reason));
-  return mpi::allgather_strings(MPI_COMM_WORLD, mine);
+  return comm::allgather_strings(tickstream::testing::world(), mine);
 }
 
 // "ticker,asof,rank" must match exactly; the three floats within float32 rounding of a different
@@ -82,7 +82,7 @@ void expect_same(const std::vector<std::string>& got, const std::vector<std::str
 }
 
 PredictionSet score(Predictor& p, const FeatureStoreInfo& info, std::pair<int64_t, int64_t> rows,
-                    const std::vector<int64_t>& asof, MPI_Comm comm) {
+                    const std::vector<int64_t>& asof, comm::Communicator& comm) {
   ScoreTimings t;
   ScoreOptions o;
   o.max_rows = 8, o.prefetch = 1;
@@ -99,10 +99,10 @@ TEST_F(MpiPredict, SameAtEveryRankCountAsOneRankAndAsEachTickerAlone) {
   Predictor batched(ckpt, info, torch::kCPU, 64);
 
   const auto rows = ticker_shard(kTickers, size(), rank(), 16);
-  const std::vector<std::string> sharded = all_rows(score(batched, info, rows, bars, MPI_COMM_WORLD));
+  const std::vector<std::string> sharded = all_rows(score(batched, info, rows, bars, tickstream::testing::world()));
 
   // One rank scoring everything (each rank computes it alone).
-  const PredictionSet whole = score(batched, info, {0, kTickers}, bars, MPI_COMM_SELF);
+  const PredictionSet whole = score(batched, info, {0, kTickers}, bars, tickstream::testing::self());
   std::vector<std::string> reference;
   for (const Prediction& p : whole.rows) reference.push_back(line(p));
   for (const Skipped& k : whole.skipped) reference.push_back(fmt::format("skip {},{},{}", k.ticker, k.asof, k.reason));
@@ -116,7 +116,7 @@ TEST_F(MpiPredict, SameAtEveryRankCountAsOneRankAndAsEachTickerAlone) {
   // Each ticker alone in a batch of one: the same predictions (ranks come from the whole set).
   Predictor alone(ckpt, info, torch::kCPU, 1);
   for (int64_t i = 0; i < kTickers; ++i) {
-    const PredictionSet one = score(alone, info, {i, i + 1}, bars, MPI_COMM_SELF);
+    const PredictionSet one = score(alone, info, {i, i + 1}, bars, tickstream::testing::self());
     for (const Prediction& p : one.rows) {
       const auto it = std::find_if(whole.rows.begin(), whole.rows.end(),
                                    [&](const Prediction& q) { return q.ticker == p.ticker && q.asof == p.asof; });
@@ -134,7 +134,7 @@ TEST_F(MpiPredict, CrossSectionalRanksArePositionsByDescendingPrediction) {
   std::vector<Prediction> mine{{"a", 1, static_cast<float>(rank()), 0, 0, 0, ""},
                                {"b", 1, static_cast<float>(rank()) + 0.5f, 0, 0, 0, ""},
                                {"c", 2, -static_cast<float>(rank()), 0, 0, 0, ""}};
-  assign_cross_sectional_ranks(MPI_COMM_WORLD, mine);
+  assign_cross_sectional_ranks(tickstream::testing::world(), mine);
   const int n = size();
   EXPECT_EQ(mine[1].rank, 2 * (n - 1 - rank()) + 1);  // r + 0.5 beats r and everything below
   EXPECT_EQ(mine[0].rank, 2 * (n - 1 - rank()) + 2);

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "features/running_stats.hpp"
 #include "common/two_pass_stats.hpp"
@@ -84,7 +84,7 @@ TEST_F(MpiRunningStats, MergedStatsAreBitIdenticalAndMatchTwoPass) {
   ASSERT_EQ(merged.features(), kFeatures);
 
   // (a) every rank holds the same bytes
-  const std::vector<FeatureMoments> everyone = mpi::allgatherv(comm(), merged.moments());
+  const std::vector<FeatureMoments> everyone = comm::allgatherv(comm(), merged.moments());
   ASSERT_EQ(everyone.size(), static_cast<size_t>(kFeatures * size()));
   for (int r = 0; r < size(); ++r)
     EXPECT_TRUE(same_bytes(merged.moments(), &everyone[static_cast<size_t>(r * kFeatures)]))

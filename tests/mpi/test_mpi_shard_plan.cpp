@@ -6,7 +6,7 @@
 #include <tuple>
 #include <vector>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "data/shard_plan.hpp"
 #include "mpi/mpi_test.hpp"
 #include "store/synth_rng.hpp"
@@ -53,7 +53,7 @@ std::vector<int64_t> flat(const std::vector<Window>& w) {
   return out;
 }
 
-void check_mode(MPI_Comm comm, int rank, int size, const std::string& mode) {
+void check_mode(comm::Communicator& comm, int rank, int size, const std::string& mode) {
   SCOPED_TRACE(mode);
   const ValidityMasks m = masks();
   const WindowRule r = rule();
@@ -73,7 +73,7 @@ void check_mode(MPI_Comm comm, int rank, int size, const std::string& mode) {
   EXPECT_EQ(static_cast<int64_t>(mine.size()), plan.windows_of(rank));
   EXPECT_GT(mine.size(), 0u);
 
-  std::vector<int64_t> all = flat(mpi::allgatherv(comm, mine));
+  std::vector<int64_t> all = flat(comm::allgatherv(comm, mine));
   std::sort(all.begin(), all.end());
   std::vector<Window> reference;
   for (int64_t i = 0; i < kTickers; ++i)
@@ -85,8 +85,8 @@ void check_mode(MPI_Comm comm, int rank, int size, const std::string& mode) {
   for (int64_t key : all) EXPECT_LE(key % kBars + kHorizon, r.period.last);
 
   // Every rank agrees on the step count, the tiles and the owners; counts match what each read.
-  const std::vector<int64_t> steps = mpi::allgather<int64_t>(comm, plan.steps_per_epoch);
-  const std::vector<int64_t> counts = mpi::allgather<int64_t>(comm, static_cast<int64_t>(mine.size()));
+  const std::vector<int64_t> steps = comm::allgather<int64_t>(comm, plan.steps_per_epoch);
+  const std::vector<int64_t> counts = comm::allgather<int64_t>(comm, static_cast<int64_t>(mine.size()));
   int64_t most = 0;
   for (int q = 0; q < size; ++q) {
     EXPECT_EQ(steps[static_cast<size_t>(q)], plan.steps_per_epoch) << "rank " << q;
@@ -94,7 +94,7 @@ void check_mode(MPI_Comm comm, int rank, int size, const std::string& mode) {
     most = std::max(most, counts[static_cast<size_t>(q)]);
   }
   EXPECT_EQ(plan.steps_per_epoch, (most + spec.batch - 1) / spec.batch);
-  const std::vector<int> owners = mpi::allgatherv(comm, plan.owner);
+  const std::vector<int> owners = comm::allgatherv(comm, plan.owner);
   ASSERT_EQ(owners.size(), plan.owner.size() * static_cast<size_t>(size));
   for (size_t q = 0; q < static_cast<size_t>(size); ++q)
     EXPECT_TRUE(std::equal(plan.owner.begin(), plan.owner.end(), owners.begin() + static_cast<std::ptrdiff_t>(q * plan.owner.size())))

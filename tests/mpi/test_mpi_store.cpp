@@ -2,11 +2,11 @@
 #include <cmath>
 #include <filesystem>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "core/partition.hpp"
 #include "mpi/mpi_test.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "store/atomic_output.hpp"
 #include "store/store_reader.hpp"
 #include "store/store_writer.hpp"
@@ -32,7 +32,7 @@ RawBlock make_block(int64_t begin, int64_t rows, int64_t bars) {
   return b;
 }
 
-void write_store(MPI_Comm comm, const std::string& path, int64_t n, int64_t bars) {
+void write_store(comm::Communicator& comm, const std::string& path, int64_t n, int64_t bars) {
   StoreLayout layout;
   for (int64_t i = 0; i < n; ++i) layout.tickers.push_back(fmt::format("T{:03}", i));
   for (int64_t t = 0; t < bars; ++t) layout.time.push_back(86400 * t);
@@ -40,8 +40,8 @@ void write_store(MPI_Comm comm, const std::string& path, int64_t n, int64_t bars
   layout.chunk_tickers = 2, layout.chunk_bars = 8;
   std::vector<int64_t> weights(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) weights[i] = i + 1;  // uneven blocks
-  const auto [begin, end] = owned_range(balanced_owners(weights, mpi::size(comm)), mpi::rank(comm));
-  StoreWriter w(path, comm, layout);
+  const auto [begin, end] = owned_range(balanced_owners(weights, comm.size()), comm.rank());
+  StoreWriter w(path, &comm, layout);
   w.write_raw(make_block(begin, end - begin, bars));
   w.close();
 }
@@ -66,7 +66,7 @@ TEST_F(MpiStore, CollectiveRoundTripWithUnevenAndEmptyRanks) {
   for (int64_t n : {int64_t{2}, int64_t{11}}) {  // n = 2 leaves a rank empty at 3 ranks
     const std::string path = temp_dir() + fmt::format("/s{}.h5", n);
     write_store(comm(), path, n, 21);
-    StoreReader par(path, comm());  // parallel read of everything on every rank
+    StoreReader par(path, &comm());  // parallel read of everything on every rank
     check_block(par.read_raw(0, n));
     if (rank() == 0) {
       StoreReader r(path);
@@ -105,9 +105,9 @@ TEST_F(MpiStore, AtomicOutputLeavesNothingWithoutCommit) {
     temp = out.temp_path();
     write_store(comm(), temp, 5, 10);
     EXPECT_TRUE(std::filesystem::exists(temp));
-    MPI_Barrier(comm());  // every rank has looked before rank 0's destructor removes the temp file
+    comm().barrier();  // every rank has looked before rank 0's destructor removes the temp file
   }
-  MPI_Barrier(comm());
+  comm().barrier();
   EXPECT_FALSE(std::filesystem::exists(temp));
   EXPECT_FALSE(std::filesystem::exists(final_path));
   {

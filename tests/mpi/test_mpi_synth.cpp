@@ -12,11 +12,11 @@ namespace {
 
 using MpiSynth = testing::MpiTest;
 
-void expect_same_as_serial(MPI_Comm comm, int rank, const std::string& dir, const SynthSpec& spec) {
+void expect_same_as_serial(comm::Communicator& comm, int rank, const std::string& dir, const SynthSpec& spec) {
   const std::string par = dir + "/par_" + spec.freq + ".h5", ser = dir + "/ser_" + spec.freq + ".h5";
   const SynthReport p = run_synth(comm, spec, {"", par, 16, 512});
   if (rank != 0) return;
-  const SynthReport s = run_synth(MPI_COMM_SELF, spec, {"", ser, 16, 512});
+  const SynthReport s = run_synth(tickstream::testing::self(), spec, {"", ser, 16, 512});
   const auto diff = compare_stores(par, ser);
   EXPECT_FALSE(diff.has_value()) << *diff;
   EXPECT_NEAR(p.info.oracle_ic, s.info.oracle_ic, 1e-12);

@@ -11,9 +11,10 @@
 #include "data/feature_store.hpp"
 #include "data/window_index.hpp"
 #include "features/pipeline.hpp"
+#include "comm/mpi_native.hpp"
 #include "mpi/mpi_test.hpp"
 #include "store/synth_run.hpp"
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "train/batch_source.hpp"
 #include "train/grad_sync.hpp"
 #include "train/streaming_source.hpp"
@@ -73,7 +74,7 @@ TrainOptions quiet_options() {
   return o;
 }
 
-std::vector<torch::Tensor> train_and_get_parameters(const Config& c, comm::Communicator& comm, MPI_Comm control,
+std::vector<torch::Tensor> train_and_get_parameters(const Config& c, comm::Communicator& comm, comm::Communicator& control,
                                                     BatchSource& source) {
   Trainer trainer(c, comm, control, source, quiet_options());
   const TrainReport r = trainer.run();
@@ -91,10 +92,10 @@ TEST_P(DdpEquivalence, SameParametersAsOneRankOnTheCombinedBatch) {
   const int W = size();
   auto comm = comm::make_mpi_communicator(MPI_COMM_WORLD, comm::CommOptions{});
   SliceSource mine(rank(), W);
-  const auto ddp = train_and_get_parameters(tiny_config(kGlobalBatch / W, GetParam()), *comm, MPI_COMM_WORLD, mine);
+  const auto ddp = train_and_get_parameters(tiny_config(kGlobalBatch / W, GetParam()), *comm, tickstream::testing::world(), mine);
   auto fake = comm::make_fake_communicator(comm::CommOptions{});
   SliceSource all(0, 1);
-  const auto ref = train_and_get_parameters(tiny_config(kGlobalBatch, GetParam()), *fake, MPI_COMM_SELF, all);
+  const auto ref = train_and_get_parameters(tiny_config(kGlobalBatch, GetParam()), *fake, tickstream::testing::self(), all);
   ASSERT_EQ(ddp.size(), ref.size());
   double worst = 0, moved = 0;
   for (size_t k = 0; k < ref.size(); ++k) worst = std::max(worst, (ddp[k] - ref[k]).abs().max().item<double>());
@@ -170,16 +171,16 @@ Config streaming_job(const std::string& dir, const std::string& shard) {
   const std::string store = dir + "/s.h5";
   SynthSpec spec;
   spec.tickers = 23, spec.days = 400, spec.seed = 5;
-  run_synth(MPI_COMM_WORLD, spec, {"", store, 16, 4096});
+  run_synth(tickstream::testing::world(), spec, {"", store, 16, 4096});
   Config c = parse_config(fmt::format("[data]\nstore = \"{}\"\nshard = \"{}\"\ntrain_start = 2010-01-04\n"
                                       "train_end = 2010-12-31\nvalid_start = 2011-01-03\nvalid_end = 2011-06-30\n"
                                       "[model]\nseq_len = 16\n[train]\nbatch_size = 64\n"
                                       "[loader]\nchunk_tickers = 4\nchunk_bars = 60\n", store, shard), "job.toml");
-  run_features(MPI_COMM_WORLD, c, false);
+  run_features(tickstream::testing::world(), c, false);
   return c;
 }
 
-std::vector<Batch> epoch_batches(const Config& c, MPI_Comm comm, int64_t epoch) {
+std::vector<Batch> epoch_batches(const Config& c, comm::Communicator& comm, int64_t epoch) {
   auto source = make_streaming_source(comm, c);
   std::vector<Batch> out;
   for (int64_t k = 0; k < source->steps_per_epoch(); ++k) out.push_back(source->train_batch(epoch, k));
@@ -217,9 +218,9 @@ TEST_P(StreamingModes, SameBatchesForEveryPrefetchCacheAndResidency) {
     EXPECT_TRUE(torch::equal(b.x, reference[mid].x)) << "mid-epoch restart";
   }
   EXPECT_FALSE(same_batches(epoch_batches(c, comm(), 2), reference)) << "epochs must differ";
-  int64_t steps = static_cast<int64_t>(reference.size()), lo = 0, hi = 0;
-  MPI_Allreduce(&steps, &lo, 1, MPI_INT64_T, MPI_MIN, comm());
-  MPI_Allreduce(&steps, &hi, 1, MPI_INT64_T, MPI_MAX, comm());
+  const auto steps = static_cast<int64_t>(reference.size());
+  const int64_t lo = comm::allreduce(comm(), steps, comm::ReduceOp::min);
+  const int64_t hi = comm::allreduce(comm(), steps, comm::ReduceOp::max);
   EXPECT_EQ(lo, hi);
 }
 
@@ -235,7 +236,7 @@ TEST_P(StreamingModes, EpochCoversEveryTrainingWindowOnce) {
   }
   mine.resize(static_cast<size_t>(source->train_samples()));  // drop the re-draws
   EXPECT_TRUE(torch::isfinite(source->train_batch(0, 0).x).all().item<bool>());
-  const auto all = mpi::allgatherv(comm(), mine);
+  const auto all = comm::allgatherv(comm(), mine);
   const StoreReader reader(c.data.store);
   const FeatureStoreInfo info = read_feature_info(reader);
   const ValidityMasks m = read_validity(reader);

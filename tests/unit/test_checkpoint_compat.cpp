@@ -20,7 +20,7 @@
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "model/model.hpp"
-#include "train/checkpoint.hpp"
+#include "model/checkpoint.hpp"
 #include "train/train_step.hpp"
 
 namespace tickstream {

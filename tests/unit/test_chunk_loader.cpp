@@ -1,5 +1,6 @@
 // Chunk loader: tiles equal the store's slabs, order and contents at every prefetch, buffer reuse, memory bound, errors, stop, LRU cache, stats JSON.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -38,7 +39,7 @@ void write_cube(const h5::File& file, const char* name, hid_t file_type, hid_t m
 
 TestStore make_store(const std::string& name) {
   TestStore s;
-  s.path = ::testing::TempDir() + "/ts_chunk_loader_" + name + ".h5";
+  s.path = ::testing::TempDir() + "/ts_chunk_loader_" + std::to_string(getpid()) + "_" + name + ".h5";
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1, 1);
   s.values.resize(static_cast<size_t>(s.n * s.t * s.f));
@@ -46,7 +47,7 @@ TestStore make_store(const std::string& name) {
   for (auto& v : s.values) v = u(rng);
   for (auto& v : s.labels) v = u(rng);
   for (int64_t i = 0; i < s.n * s.t; ++i) s.valid.push_back(u(rng) > -0.8f), s.label_valid.push_back(u(rng) > -0.5f);
-  h5::File file = h5::File::create(s.path, MPI_COMM_NULL);
+  h5::File file = h5::File::create(s.path);
   h5::create_group(file.id(), "features");
   h5::create_group(file.id(), "labels");
   const auto n = static_cast<hsize_t>(s.n), t = static_cast<hsize_t>(s.t);
@@ -135,7 +136,7 @@ TEST(ChunkReader, TileEqualsTheStoreSlabAndSizesTheChunkCache) {
   for (const Tile& t : {Tile{0, 4, 0, 32}, Tile{0, 4, 3, 5}, Tile{12, 1, 190, 10}, Tile{0, 13, 0, 200}})
     expect_same(*reader.read(t), expected_chunk(s, t, 8));
   // The same slab read directly.
-  const h5::File file = h5::File::open(s.path, false, MPI_COMM_NULL);
+  const h5::File file = h5::File::open(s.path, false);
   h5::Handle ds = h5::open_dataset(file.id(), "features/values");
   std::vector<float> direct(5 * 37 * 5);
   h5::read_slab(file, ds.id(), H5T_NATIVE_FLOAT, {4, 33, 0}, {5, 37, 5}, direct.data());
@@ -148,8 +149,8 @@ TEST(ChunkReader, RejectsTilesOutsideTheStoreAndStoresWithoutFeatures) {
   EXPECT_THROW(reader.read({10, 4, 0, 10}), InternalError);
   EXPECT_THROW(reader.read({0, 1, 195, 6}), InternalError);
   EXPECT_THROW(ChunkReader(s.path, 0), InputError);
-  const std::string bare = ::testing::TempDir() + "/ts_chunk_loader_bare.h5";
-  h5::File::create(bare, MPI_COMM_NULL).close();
+  const std::string bare = ::testing::TempDir() + "/ts_chunk_loader_" + std::to_string(getpid()) + "_bare.h5";
+  h5::File::create(bare).close();
   try {
     ChunkReader r(bare, 4);
     ADD_FAILURE() << "no error for a store without /features";
@@ -275,14 +276,14 @@ TEST(ChunkLoader, OpeningAStoreWhileALoaderThreadReadsIsRefused) {
     ChunkLoader loader(reader, {{0, 4, 25, 25}}, 2, nullptr);
     EXPECT_EQ(h5::BackgroundReaderScope::active(), 1);
     try {
-      h5::File::open(s.path, false, MPI_COMM_NULL);
+      h5::File::open(s.path, false);
       ADD_FAILURE() << "no error";
     } catch (const InternalError& e) {
       EXPECT_NE(std::string(e.what()).find("HDF5 is not thread-safe"), std::string::npos) << e.what();
     }
   }
   EXPECT_EQ(h5::BackgroundReaderScope::active(), 0);
-  EXPECT_NO_THROW(h5::File::open(s.path, false, MPI_COMM_NULL));
+  EXPECT_NO_THROW(h5::File::open(s.path, false));
 }
 
 TEST(ChunkLoader, AConsumerHoldingTooManyChunksGetsAnErrorNotAHang) {

@@ -172,7 +172,7 @@ TEST(NcclBackend, UnavailableWithoutCuda) {
 #ifdef TICKSTREAM_WITH_CUDA
   GTEST_SKIP() << "CUDA build: the NCCL backend exists (tested by the GPU tests)";
 #else
-  EXPECT_THROW(make_nccl_communicator(MPI_COMM_WORLD, 0, CommOptions{}), InputError);
+  EXPECT_THROW(make_nccl_communicator(*make_self_communicator(), 0, CommOptions{}), InputError);
 #endif
 }
 

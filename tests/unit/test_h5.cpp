@@ -18,7 +18,7 @@ std::string temp_file(const std::string& name) { return ::testing::TempDir() + "
 TEST(H5, AttributesAndStringsRoundTrip) {
   const std::string path = temp_file("attrs.h5");
   {
-    h5::File f = h5::File::create(path, MPI_COMM_NULL);
+    h5::File f = h5::File::create(path);
     h5::set_attr(f.id(), "s", std::string("héllo"));
     h5::set_attr(f.id(), "i", int64_t{-42});
     h5::set_attr(f.id(), "d", 0.125);
@@ -27,7 +27,7 @@ TEST(H5, AttributesAndStringsRoundTrip) {
     h5::write_strings(f, f.id(), "names", {"AAPL", "BRK.B", "X"}, true);
     f.close();
   }
-  h5::File f = h5::File::open(path, false, MPI_COMM_NULL);
+  h5::File f = h5::File::open(path, false);
   EXPECT_EQ(h5::get_attr_string(f.id(), "s"), "héllo");
   EXPECT_EQ(h5::get_attr_int(f.id(), "i"), 7);
   EXPECT_EQ(h5::get_attr_double(f.id(), "d"), 0.125);
@@ -44,7 +44,7 @@ TEST(H5, NoHandlesLeakAfterClose) {
   layout.tickers = {"A", "B"};
   layout.time = {0, 86400, 172800};
   {
-    StoreWriter w(path, MPI_COMM_NULL, layout);
+    StoreWriter w(path, nullptr, layout);
     RawBlock b;
     b.resize(0, 2, 3, false);
     w.write_raw(b);
@@ -56,7 +56,7 @@ TEST(H5, NoHandlesLeakAfterClose) {
 
 TEST(H5, ErrorsCarryTheHdf5Stack) {
   const std::string path = temp_file("err.h5");
-  h5::File f = h5::File::create(path, MPI_COMM_NULL);
+  h5::File f = h5::File::create(path);
   h5::create_group(f.id(), "g");
   try {
     h5::create_group(f.id(), "g");  // exists already

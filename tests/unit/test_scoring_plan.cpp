@@ -78,10 +78,10 @@ TEST(ScoreTiles, EveryAsofBarAndRowInExactlyOneTileWithinBudget) {
 TEST(SkipReason, NamesWhyAWindowCannotBeScored) {
   const auto t = daily();
   const uint8_t valid[] = {0, 1, 1, 0, 1, 1, 1};
-  EXPECT_EQ(valid_run(valid, 6, 8), 3);
-  EXPECT_EQ(valid_run(valid, 2, 8), 2);
-  EXPECT_EQ(valid_run(valid, 3, 8), 0);
-  EXPECT_EQ(valid_run(valid, 6, 2), 2);
+  EXPECT_EQ(valid_history(valid, 6, 8), 3);
+  EXPECT_EQ(valid_history(valid, 2, 8), 2);
+  EXPECT_EQ(valid_history(valid, 3, 8), 0);
+  EXPECT_EQ(valid_history(valid, 6, 2), 2);
   EXPECT_EQ(skip_reason({-1, -1}, false, 0, 4, 5, t), "no bars in the store");
   EXPECT_EQ(skip_reason({7, 9}, false, 0, 4, 5, t), "not listed yet (first bar 2024-01-17)");
   EXPECT_EQ(skip_reason({0, 3}, false, 0, 4, 5, t), "delisted (last bar 2024-01-11)");

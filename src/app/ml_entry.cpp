@@ -1,10 +1,10 @@
 // ML library entry: dispatches the subcommands that need libtorch.
-#include "train/ml_entry.hpp"
+#include "app/ml_entry.hpp"
 
 #include "core/error.hpp"
-#include "predict/bench_predict.hpp"
+#include "bench/bench_predict.hpp"
 #include "predict/predict_command.hpp"
-#include "train/bench_train.hpp"
+#include "bench/bench_train.hpp"
 #include "train/train_command.hpp"
 
 namespace tickstream {

@@ -1,5 +1,5 @@
 // Helpers shared by the benchmark drivers: scratch directory, job config, data, mpirun, statistics.
-#include "app/bench_common.hpp"
+#include "bench/bench_common.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -70,11 +70,11 @@ Config prepare_bench_store(RankContext& ctx, const std::string& model_config, in
   const Config q = load_config(model_config);
   SynthSpec spec;
   spec.tickers = tickers, spec.days = days, spec.seed = 1234, spec.signal = 0.13;  // launch/quickstart.sh
-  run_synth(MPI_COMM_SELF, spec, {"", (dir / "store.h5").string()});
+  run_synth(*comm::make_self_communicator(), spec, {"", (dir / "store.h5").string()});
   std::ofstream(dir / "bench.toml") << bench_config_text(q, dir, max_steps);
   const Config c = load_config((dir / "bench.toml").string());
   ctx.ensure_kokkos();
-  run_features(ctx.world(), c, /*force=*/false);
+  run_features(ctx.comm(), c, /*force=*/false);
   return c;
 }
 

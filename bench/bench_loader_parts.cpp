@@ -1,5 +1,5 @@
 // bench loader pieces: H5Dread reference with per-tile checksums, timed loader passes, window-gather timing.
-#include "app/bench_loader_parts.hpp"
+#include "bench/bench_loader_parts.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -10,7 +10,7 @@
 #include "core/error.hpp"
 #include "data/loader_stats.hpp"
 #include "store/h5.hpp"
-#include "window_gather.hpp"
+#include "kernels/window_gather.hpp"
 #include "store/store_format.hpp"
 
 namespace tickstream {
@@ -59,7 +59,7 @@ struct SlabReference::Impl {
 };
 
 SlabReference::SlabReference(const std::string& store, int64_t seq_len, const std::vector<Tile>& order)
-    : impl_(std::make_unique<Impl>(h5::File::open(store, false, MPI_COMM_NULL))) {
+    : impl_(std::make_unique<Impl>(h5::File::open(store, false))) {
   Impl& m = *impl_;
   m.seq_len = seq_len;
   h5::Handle probe = h5::open_dataset(m.file.id(), kNames[0]);

@@ -1,5 +1,5 @@
 // Accelerator discovery through the CUDA runtime and NCCL (CUDA builds only).
-#include "device_info.hpp"
+#include "runtime/device_info.hpp"
 
 #include <cuda_runtime.h>
 #include <nccl.h>

@@ -1,5 +1,5 @@
 // Checkpoint files: torch archive + JSON manifest, atomic durable writes, pruning, verified loads.
-#include "train/checkpoint.hpp"
+#include "model/checkpoint.hpp"
 
 #include <algorithm>
 #include <filesystem>

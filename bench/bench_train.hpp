@@ -1,8 +1,6 @@
 // Worker side of `tickstream bench train`: one timed, verified training run and a GEMM reference.
 #pragma once
 
-#include <mpi.h>
-
 #include <cstdint>
 #include <vector>
 
@@ -25,6 +23,6 @@ int bench_train_worker(RankContext& ctx, const nlohmann::json& args);
 // own intra-op threads), `reps` products per trial between barriers, best of `trials`; checked
 // against a double-precision dot product on sampled entries. Per size: {n, ranks, seconds_per_mm,
 // gflops (all ranks together), gflops_per_rank, max_relative_error}.
-nlohmann::json gemm_reference(MPI_Comm comm, const std::vector<int64_t>& sizes, int trials, int reps);
+nlohmann::json gemm_reference(comm::Communicator& comm, const std::vector<int64_t>& sizes, int trials, int reps);
 
 }  // namespace tickstream

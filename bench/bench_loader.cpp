@@ -1,5 +1,5 @@
 // Loader benchmark driver: store once, raw MB/s vs H5Dread side by side, prefetch overlap, batch assembly.
-#include "app/bench_loader.hpp"
+#include "bench/bench_loader.hpp"
 
 #include <unistd.h>
 
@@ -10,8 +10,8 @@
 #include <memory>
 #include <random>
 
-#include "app/bench_ingest.hpp"
-#include "app/bench_loader_parts.hpp"
+#include "bench/bench_ingest.hpp"
+#include "bench/bench_loader_parts.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
@@ -37,13 +37,13 @@ std::string prepare_store(RankContext& ctx, const BenchLoaderOptions& o, const f
   if (have == shape && fs::exists(store)) return store;
   SynthSpec spec;
   spec.tickers = o.tickers, spec.days = o.bars, spec.seed = 1234, spec.signal = 0.13;
-  run_synth(MPI_COMM_SELF, spec, {"", store});
+  run_synth(*comm::make_self_communicator(), spec, {"", store});
   const std::vector<int64_t> cal = synth_calendar(spec);
   const int64_t end = cal[static_cast<size_t>(cal.size() * 8 / 10)];
   std::ofstream(dir / "bench.toml") << fmt::format("[data]\nstore = \"{}\"\ntrain_start = {}\ntrain_end = {}\n", store,
                                                    format_timestamp(cal.front()), format_timestamp(end));
   ctx.ensure_kokkos();
-  run_features(MPI_COMM_SELF, load_config((dir / "bench.toml").string()), /*force=*/false);
+  run_features(*comm::make_self_communicator(), load_config((dir / "bench.toml").string()), /*force=*/false);
   std::ofstream(stamp) << shape << "\n";
   return store;
 }

@@ -1,5 +1,5 @@
 // Features benchmark: cold runs interleaved over rank counts, a cache hit, kernels vs memcpy.
-#include "app/bench_features.hpp"
+#include "bench/bench_features.hpp"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "app/bench_ingest.hpp"
+#include "bench/bench_ingest.hpp"
 #include "app/subprocess.hpp"
 #include "core/error.hpp"
 #include "features/kernels.hpp"
@@ -99,7 +99,7 @@ nlohmann::json bench_features(const BenchFeaturesOptions& o) {
   SynthSpec spec;
   spec.tickers = o.tickers, spec.days = o.days, spec.seed = 11;
   const std::string base = (dir / "base.h5").string();
-  run_synth(MPI_COMM_SELF, spec, {"", base, 16, 4096});
+  run_synth(*comm::make_self_communicator(), spec, {"", base, 16, 4096});
   for (int k : o.ranks) {
     fs::copy_file(base, dir / fmt::format("np{}.h5", k));
     std::ofstream(dir / fmt::format("np{}.toml", k)) << fmt::format(

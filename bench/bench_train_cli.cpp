@@ -1,5 +1,5 @@
 // Training benchmark driver: data once, interleaved 1..K-rank worker runs, checks, flat JSON summary.
-#include "app/bench_train_cli.hpp"
+#include "bench/bench_train_cli.hpp"
 
 #include <unistd.h>
 
@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "app/bench_common.hpp"
-#include "app/bench_ingest.hpp"
+#include "bench/bench_common.hpp"
+#include "bench/bench_ingest.hpp"
 #include "app/ml_plugin.hpp"
 #include "app/subprocess.hpp"
 #include "core/error.hpp"

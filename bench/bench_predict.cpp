@@ -1,5 +1,5 @@
 // Prediction benchmark worker: an initialized checkpoint, then run_prediction at the last bar, timed.
-#include "predict/bench_predict.hpp"
+#include "bench/bench_predict.hpp"
 
 #include <string>
 
@@ -7,11 +7,11 @@
 #include "data/feature_store.hpp"
 #include "model/model.hpp"
 #include "predict/predict_command.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "store/file_util.hpp"
 #include "store/store_reader.hpp"
-#include "train/bench_train.hpp"
-#include "train/checkpoint.hpp"
+#include "bench/bench_train.hpp"
+#include "model/checkpoint.hpp"
 #include "train/train_step.hpp"
 
 namespace tickstream {
@@ -46,7 +46,7 @@ InitialCheckpoint save_initial_checkpoint(const Config& config, const FeatureSto
 
 int bench_predict_worker(RankContext& ctx, const nlohmann::json& args) {
   Config config;
-  run_agreed(ctx.world(), [&] { config = load_config(args.at("config").get<std::string>()); });
+  run_agreed(ctx.comm(), [&] { config = load_config(args.at("config").get<std::string>()); });
   const std::string report = args.at("report").get<std::string>();
   if (args.value("init", false)) {
     TS_CHECK(ctx.size() == 1, "bench predict: the checkpoint is written by a 1-rank run ({} ranks)", ctx.size());
@@ -54,7 +54,7 @@ int bench_predict_worker(RankContext& ctx, const nlohmann::json& args) {
     return 0;
   }
   FeatureStoreInfo store;
-  run_agreed(ctx.world(), [&] { store = read_feature_info(StoreReader(config.data.store)); });
+  run_agreed(ctx.comm(), [&] { store = read_feature_info(StoreReader(config.data.store)); });
   PredictRequest request;
   request.checkpoint = args.at("checkpoint").get<std::string>();
   request.out = args.at("out").get<std::string>();
@@ -66,7 +66,7 @@ int bench_predict_worker(RankContext& ctx, const nlohmann::json& args) {
                    {"features", store.features()},
                    {"forward_flops_per_sample", forward_flops_per_sample(config.model, store.features())},
                    {"prediction", summary}};
-  if (args.value("gemm", false)) j["gemm"] = gemm_reference(ctx.world(), {512, 1024}, 5, 4);
+  if (args.value("gemm", false)) j["gemm"] = gemm_reference(ctx.comm(), {512, 1024}, 5, 4);
   if (ctx.is_root()) write_file_atomically(report, j.dump(2) + "\n");
   return 0;
 }

@@ -1,5 +1,5 @@
 // Training benchmark worker: untimed warm-up, timed steps through the Trainer, checks, GEMM reference.
-#include "train/bench_train.hpp"
+#include "bench/bench_train.hpp"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -11,10 +11,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "comm/mpi_typed.hpp"
+#include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
-#include "runtime/failure.hpp"
+#include "comm/agreement.hpp"
 #include "store/file_util.hpp"
 #include "train/batch_source.hpp"
 #include "train/streaming_source.hpp"
@@ -108,23 +108,23 @@ struct Checked {
 };
 
 // Every rank holds rank 0's parameters and a finite loss.
-Checked verify(MPI_Comm world, Trainer& trainer, BatchSource& source, const Config& config,
+Checked verify(comm::Communicator& world, Trainer& trainer, BatchSource& source, const Config& config,
                const torch::Device& device, const Timed& t) {
-  const auto sums = mpi::allgather<uint64_t>(world, t.parameters);
+  const auto sums = comm::allgather<uint64_t>(world, t.parameters);
   for (size_t r = 1; r < sums.size(); ++r)
     TS_CHECK(sums[r] == sums[0], "bench train: parameters differ after step {}: rank {} {:016x}, rank 0 {:016x}",
              t.last_step, r, sums[r], sums[0]);
   const double mine = final_loss(trainer.model(), source, config, device);
-  const int finite = mpi::allreduce<int32_t>(world, std::isfinite(mine) ? 1 : 0, MPI_MIN);
+  const int finite = comm::allreduce<int32_t>(world, std::isfinite(mine) ? 1 : 0, comm::ReduceOp::min);
   TS_CHECK(finite == 1, "bench train: the loss after step {} is not finite on some rank (rank {}: {})", t.last_step,
-           mpi::rank(world), mine);
-  return {sums[0], mpi::allreduce<double>(world, mine, MPI_SUM) / static_cast<double>(sums.size())};
+           world.rank(), mine);
+  return {sums[0], comm::allreduce<double>(world, mine, comm::ReduceOp::sum) / static_cast<double>(sums.size())};
 }
 
 nlohmann::json report_json(RankContext& ctx, const Config& config, const BatchSource& source, const Timed& t,
                            const Checked& c) {
-  const MPI_Comm w = ctx.world();
-  const double step_s = mpi::allreduce<double>(w, t.step_s, MPI_MAX);
+  comm::Communicator& w = ctx.comm();
+  const double step_s = comm::allreduce<double>(w, t.step_s, comm::ReduceOp::max);
   const double samples = static_cast<double>(t.steps * config.train.batch_size * ctx.size());
   // The slowest rank waits least: its fraction is closest to the communication cost alone; the
   // other ranks' also holds the time they wait for it (max over ranks is the figure reported).
@@ -135,12 +135,12 @@ nlohmann::json report_json(RankContext& ctx, const Config& config, const BatchSo
           {"last_step", t.last_step},
           {"batch_size_per_rank", config.train.batch_size},
           {"samples_per_s", samples / step_s},
-          {"wall_samples_per_s", samples / mpi::allreduce<double>(w, t.wall_s, MPI_MAX)},
+          {"wall_samples_per_s", samples / comm::allreduce<double>(w, t.wall_s, comm::ReduceOp::max)},
           {"step_s", step_s},
-          {"comm_wait_s", mpi::allreduce<double>(w, t.comm_wait_s, MPI_MAX)},
-          {"comm_wait_fraction", mpi::allreduce<double>(w, wait_fraction, MPI_MAX)},
-          {"comm_wait_fraction_min_rank", mpi::allreduce<double>(w, wait_fraction, MPI_MIN)},
-          {"other_threads_cpu_fraction", mpi::allreduce<double>(w, t.other_threads_cpu, MPI_MAX)},
+          {"comm_wait_s", comm::allreduce<double>(w, t.comm_wait_s, comm::ReduceOp::max)},
+          {"comm_wait_fraction", comm::allreduce<double>(w, wait_fraction, comm::ReduceOp::max)},
+          {"comm_wait_fraction_min_rank", comm::allreduce<double>(w, wait_fraction, comm::ReduceOp::min)},
+          {"other_threads_cpu_fraction", comm::allreduce<double>(w, t.other_threads_cpu, comm::ReduceOp::max)},
           {"checksum", hex64(c.checksum)},
           {"loss", c.loss},
           {"features", source.features()},
@@ -167,9 +167,9 @@ double gemm_error(const torch::Tensor& a, const torch::Tensor& b, const torch::T
 
 }  // namespace
 
-nlohmann::json gemm_reference(MPI_Comm comm, const std::vector<int64_t>& sizes, int trials, int reps) {
+nlohmann::json gemm_reference(comm::Communicator& comm, const std::vector<int64_t>& sizes, int trials, int reps) {
   torch::NoGradGuard no_grad;
-  const int ranks = mpi::size(comm);
+  const int ranks = comm.size();
   nlohmann::json out = nlohmann::json::array();
   for (const int64_t n : sizes) {
     torch::manual_seed(7);
@@ -177,12 +177,12 @@ nlohmann::json gemm_reference(MPI_Comm comm, const std::vector<int64_t>& sizes, 
     torch::Tensor c = torch::mm(a, b);  // warm-up: packing buffers, pages
     double best = 1e300;
     for (int trial = 0; trial < trials; ++trial) {
-      TS_CHECK_MPI(MPI_Barrier(comm));
+      comm.barrier();
       const auto t0 = Clock::now();
       for (int r = 0; r < reps; ++r) c = torch::mm(a, b);
-      best = std::min(best, mpi::allreduce<double>(comm, seconds_since(t0), MPI_MAX));
+      best = std::min(best, comm::allreduce<double>(comm, seconds_since(t0), comm::ReduceOp::max));
     }
-    const double err = mpi::allreduce<double>(comm, gemm_error(a, b, c), MPI_MAX);
+    const double err = comm::allreduce<double>(comm, gemm_error(a, b, c), comm::ReduceOp::max);
     TS_CHECK(err < 1e-4, "bench train: GEMM reference n={} is wrong (relative error {})", n, err);
     const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n) * reps;
     out.push_back({{"n", n}, {"ranks", ranks}, {"seconds_per_mm", best / reps},
@@ -194,7 +194,7 @@ nlohmann::json gemm_reference(MPI_Comm comm, const std::vector<int64_t>& sizes, 
 
 int bench_train_worker(RankContext& ctx, const nlohmann::json& args) {
   Config config;
-  run_agreed(ctx.world(), [&] { config = load_config(args.at("config").get<std::string>()); });
+  run_agreed(ctx.comm(), [&] { config = load_config(args.at("config").get<std::string>()); });
   const auto warmup = args.at("warmup").get<int64_t>(), steps = args.at("steps").get<int64_t>();
   // The same set-up as run_training (train/train_command.cpp), with one step per Trainer::run().
   TrainOptions options;
@@ -202,16 +202,16 @@ int bench_train_worker(RankContext& ctx, const nlohmann::json& args) {
   options.stop_after = 1;
   options.device = prepare_device(ctx);
   auto comm = make_communicator(ctx, config, options.device);
-  auto source = make_streaming_source(ctx.world(), config);
-  Trainer trainer(config, *comm, ctx.world(), *source, options);
+  auto source = make_streaming_source(ctx.comm(), config);
+  Trainer trainer(config, *comm, ctx.comm(), *source, options);
   const Timed warm = run_steps(trainer, warmup, 0.0);
   const Timed timed = run_steps(trainer, steps, warm.comm_wait_s);
   TS_CHECK(timed.last_step == warmup + steps, "bench train: {} steps done, {} expected", timed.last_step,
            warmup + steps);
-  const Checked checked = verify(ctx.world(), trainer, *source, config, options.device, timed);
+  const Checked checked = verify(ctx.comm(), trainer, *source, config, options.device, timed);
   nlohmann::json j = report_json(ctx, config, *source, timed, checked);
   j["warmup_steps"] = warmup;
-  if (args.value("gemm", false)) j["gemm"] = gemm_reference(ctx.world(), {512, 1024}, 5, 4);
+  if (args.value("gemm", false)) j["gemm"] = gemm_reference(ctx.comm(), {512, 1024}, 5, 4);
   if (ctx.is_root()) write_file_atomically(args.at("report").get<std::string>(), j.dump(2) + "\n");
   return 0;
 }

@@ -1,5 +1,5 @@
 // Prediction benchmark driver: store and checkpoint once, interleaved 1..K-rank runs, checks, JSON.
-#include "app/bench_predict_cli.hpp"
+#include "bench/bench_predict_cli.hpp"
 
 #include <unistd.h>
 
@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "app/bench_common.hpp"
-#include "app/bench_ingest.hpp"
+#include "bench/bench_common.hpp"
+#include "bench/bench_ingest.hpp"
 #include "app/ml_plugin.hpp"
 #include "app/subprocess.hpp"
 #include "core/error.hpp"
@@ -115,7 +115,7 @@ std::vector<T> read_column(const h5::File& f, const std::string& name, hid_t typ
 }
 
 PredictionsFile read_predictions(const std::string& path) {
-  const h5::File f = h5::File::open(path, false, MPI_COMM_NULL);
+  const h5::File f = h5::File::open(path, false);
   TS_CHECK(h5::get_attr_string(f.id(), "format") == "tickstream.predictions", "{}: not a predictions file", path);
   PredictionsFile p;
   p.tickers = h5::read_strings(f.id(), "predictions/ticker");

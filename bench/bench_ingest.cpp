@@ -1,5 +1,5 @@
 // Ingest benchmark: synth CSV once, then interleaved runs of tickstream ingest and the pandas peer.
-#include "app/bench_ingest.hpp"
+#include "bench/bench_ingest.hpp"
 
 #include <unistd.h>
 
@@ -91,8 +91,8 @@ void prepare(const fs::path& dir, const BenchIngestOptions& o) {
   fs::create_directories(dir);
   SynthSpec spec;
   spec.tickers = o.tickers, spec.days = o.days, spec.seed = 7;
-  run_synth(MPI_COMM_SELF, spec, {(dir / "csv").string(), "", 16, 4096});
-  run_synth(MPI_COMM_SELF, spec, {"", (dir / "direct.h5").string(), 16, 4096});
+  run_synth(*comm::make_self_communicator(), spec, {(dir / "csv").string(), "", 16, 4096});
+  run_synth(*comm::make_self_communicator(), spec, {"", (dir / "direct.h5").string(), 16, 4096});
   for (const auto& e : fs::directory_iterator(dir / "csv")) {  // warm the page cache for everyone
     std::ifstream in(e.path(), std::ios::binary);
     std::string sink((std::istreambuf_iterator<char>(in)), {});

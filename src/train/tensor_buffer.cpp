@@ -1,5 +1,5 @@
 // Communicator buffers from libtorch tensors.
-#include "comm/tensor_buffer.hpp"
+#include "train/tensor_buffer.hpp"
 
 #include "core/error.hpp"
 

@@ -1,5 +1,5 @@
 // Accelerator discovery for CPU-only builds: no devices.
-#include "device_info.hpp"
+#include "runtime/device_info.hpp"
 
 namespace tickstream {
 
