@@ -13,6 +13,7 @@
 
 #include "comm/collectives.hpp"
 #include "core/error.hpp"
+#include "runtime/temp_files.hpp"
 #include "core/time.hpp"
 #include "predict/file_sink_plan.hpp"
 #include "predict/prediction.hpp"
@@ -148,6 +149,7 @@ void write_pair(const std::string& out, const std::string& skipped_path, const s
                 const std::string& skipped) {
   const std::string tmp_p = fmt::format("{}.tmp-{}", out, getpid());
   const std::string tmp_s = fmt::format("{}.tmp-{}", skipped_path, getpid());
+  const TempFileGuard guard_p(tmp_p), guard_s(tmp_s);
   try {
     write_temp(out, tmp_p, preds);
     write_temp(out, tmp_s, skipped);

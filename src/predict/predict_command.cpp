@@ -17,6 +17,7 @@
 #include "predict/scoring_plan.hpp"
 #include "comm/agreement.hpp"
 #include "model/device.hpp"
+#include "runtime/fault.hpp"
 
 namespace tickstream {
 namespace {
@@ -102,6 +103,7 @@ nlohmann::json run_prediction(RankContext& ctx, const Config& config, const Pred
   const int64_t filtered_here = drop_below_confidence(set.rows, request.min_confidence);
   const double rank_s = since(t0);
   t0 = Clock::now();
+  maybe_inject_fault("predict_write", comm.rank());  // the others are in the sink's collectives
   sink->write(comm, set);
   const double write_s = since(t0);
   const nlohmann::json counts = reduce_named<int64_t>(

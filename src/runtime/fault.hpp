@@ -1,12 +1,15 @@
-// Fault injection for failure tests: TICKSTREAM_INJECT_FAULT="<point>@<rank>" throws there.
+// Fault injection for failure tests: TICKSTREAM_INJECT_FAULT="<point>@<rank>[:kill]".
 #pragma once
 
 #include <string_view>
 
 namespace tickstream {
 
-// Throws InternalError("injected fault at <point> on rank <rank>") when the environment variable
-// TICKSTREAM_INJECT_FAULT names this point and rank ("<point>@*": every rank). A no-op otherwise (one getenv).
+// When the environment variable TICKSTREAM_INJECT_FAULT names this point and rank ("<point>@*":
+// every rank): throws InternalError("injected fault at <point> on rank <rank>"), or with the
+// ":kill" suffix dies at once by SIGKILL (a rank lost to the OOM killer or a node failure: no
+// unwinding, no message). A no-op otherwise (one getenv).
+// Points: ingest_write, features_write, loader_read, train_step, predict_write.
 void maybe_inject_fault(std::string_view point, int rank);
 
 }  // namespace tickstream

@@ -9,6 +9,7 @@
 #include "comm/mpi_native.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "runtime/temp_files.hpp"
 
 namespace tickstream {
 
@@ -34,6 +35,7 @@ RankContext::RankContext(int& argc, char**& argv, const RankContextOptions& opti
   gethostname(host, sizeof(host) - 1);
   host_ = host;
   setup_logging(options);
+  install_temp_file_cleanup();
   comm_ = make_communicator({});
 }
 

@@ -26,6 +26,7 @@ AtomicOutput::AtomicOutput(std::string final_path, comm::Communicator& comm)
   require_output_path(final_);
   const std::string mine = fmt::format("{}.tmp-{}", final_, getpid());
   temp_ = comm::broadcast_string(comm_, mine, 0);
+  guard_ = std::make_unique<TempFileGuard>(temp_);
 }
 
 AtomicOutput::~AtomicOutput() {

@@ -1,9 +1,11 @@
 // AtomicOutput: a file written under a temporary name by all ranks and renamed on success.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "comm/communicator.hpp"
+#include "runtime/temp_files.hpp"
 
 namespace tickstream {
 
@@ -27,6 +29,7 @@ class AtomicOutput {
   std::string final_;
   std::string temp_;
   comm::Communicator& comm_;
+  std::unique_ptr<TempFileGuard> guard_;  // removed if the job is terminated by a signal
   bool committed_ = false;
 };
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "runtime/temp_files.hpp"
 #include "store/atomic_output.hpp"
 
 namespace tickstream {
@@ -39,6 +40,7 @@ void sync_directory(const std::string& path) {
 void write_file_atomically(const std::string& path, const std::string& text, bool durable) {
   require_output_path(path);
   const std::string tmp = fmt::format("{}.tmp-{}", path, getpid());
+  const TempFileGuard guard(tmp);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   bool ok = fd >= 0 && write_all(fd, text) && (!durable || ::fsync(fd) == 0);
   const int err = ok ? 0 : errno;

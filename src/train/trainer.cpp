@@ -9,6 +9,7 @@
 #include <cmath>
 #include "core/error.hpp"
 #include <spdlog/spdlog.h>
+#include "runtime/fault.hpp"
 #include "runtime/signals.hpp"
 #include "store/synth_rng.hpp"
 #include "model/checkpoint.hpp"
@@ -309,6 +310,7 @@ TrainReport Trainer::run() {
     const double lr = s.schedule.at(s.ckpt.step);
     const auto ts = Clock::now();
     one_step(s, lr);
+    if (s.ckpt.step >= 2) maybe_inject_fault("train_step", s.comm.rank());  // the others are in step 3
     const double dt = seconds_since(ts);
     step_time += dt, s.epoch_step_s += dt;
     if (s.ckpt.step_in_epoch == 0) {  // an epoch ended: its loader statistics, before the next begins

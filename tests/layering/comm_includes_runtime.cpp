@@ -1,0 +1,2 @@
+// Must not compile: comm/ is below runtime/.
+#include "runtime/rank_context.hpp"

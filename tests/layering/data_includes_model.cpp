@@ -1,0 +1,2 @@
+// Must not compile: data/ is below model/ (and libtorch).
+#include "model/model.hpp"

@@ -1,0 +1,2 @@
+// Must not compile: predict/ and train/ are siblings.
+#include "train/trainer.hpp"

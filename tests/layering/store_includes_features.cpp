@@ -1,0 +1,2 @@
+// Must not compile: store/ is below features/ (tests/layering/CMakeLists.txt).
+#include "features/pipeline.hpp"
