@@ -202,7 +202,7 @@ int bench_train_worker(RankContext& ctx, const nlohmann::json& args) {
   options.stop_after = 1;
   options.device = prepare_device(ctx);
   auto comm = make_communicator(ctx, config, options.device);
-  auto source = make_streaming_source(ctx.comm(), config);
+  auto source = make_streaming_source(ctx.comm(), config, options.device);
   Trainer trainer(config, *comm, ctx.comm(), *source, options);
   const Timed warm = run_steps(trainer, warmup, 0.0);
   const Timed timed = run_steps(trainer, steps, warm.comm_wait_s);

@@ -40,4 +40,12 @@ nlohmann::json loader_stats_json(const LoaderStats& s, double step_time_s) {
   return j;
 }
 
+LoaderStats merged(LoaderStats a, const LoaderStats& b) {
+  a.chunks += b.chunks, a.bytes_read += b.bytes_read, a.read_s += b.read_s;
+  a.wait_ms.insert(a.wait_ms.end(), b.wait_ms.begin(), b.wait_ms.end());
+  a.peak_bytes = std::max(a.peak_bytes, b.peak_bytes), a.bound_bytes = std::max(a.bound_bytes, b.bound_bytes);
+  a.cache_hits += b.cache_hits, a.cache_misses += b.cache_misses;
+  return a;
+}
+
 }  // namespace tickstream

@@ -20,4 +20,7 @@ double quantile(std::vector<double> values, double q);
 // cache_hit_rate (null without cache lookups), peak_mb, bound_mb.
 nlohmann::json loader_stats_json(const LoaderStats& stats, double step_time_s);
 
+// The figures of two loaders (or epochs) together: counts and times add, peaks take the larger.
+LoaderStats merged(LoaderStats a, const LoaderStats& b);
+
 }  // namespace tickstream

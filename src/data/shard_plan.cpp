@@ -13,7 +13,9 @@
 
 #include "core/error.hpp"
 #include "core/partition.hpp"
-#include "store/synth_rng.hpp"
+#include "core/keyed_rng.hpp"
+#include "store/h5.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace {
@@ -149,7 +151,7 @@ int64_t ShardPlan::windows_of(int rank) const {
 
 std::vector<int64_t> ShardPlan::epoch_order(int rank, uint64_t seed, int64_t epoch) const {
   std::vector<int64_t> order = tiles_of(rank);
-  SynthRng rng(seed, (static_cast<uint64_t>(epoch) << 24) | static_cast<uint64_t>(rank), kEpochOrderPurpose);
+  KeyedRng rng(seed, (static_cast<uint64_t>(epoch) << 24) | static_cast<uint64_t>(rank), kEpochOrderPurpose);
   // Fisher-Yates with unbiased draws in [0, i]: reject the low (2^64 mod (i + 1)) values.
   for (size_t i = order.size(); i > 1; --i) {
     const uint64_t bound = static_cast<uint64_t>(i);
@@ -177,6 +179,34 @@ std::vector<Window> tile_windows(const ValidityMasks& masks, const WindowRule& r
       if (scan.ends_window(t)) out.push_back(Window{static_cast<int32_t>(row), static_cast<int32_t>(t)});
   }
   return out;
+}
+
+namespace {
+constexpr uint64_t kWindowShuffle = 0x57494e44;
+}  // namespace
+
+void shuffle_windows(std::vector<Window>& w, uint64_t seed, int64_t epoch, int rank, int64_t tile) {
+  KeyedRng rng(seed, (static_cast<uint64_t>(epoch) << 40) ^ (static_cast<uint64_t>(tile) << 16) ^ static_cast<uint64_t>(rank),
+               kWindowShuffle);
+  for (size_t i = w.size(); i-- > 1;) std::swap(w[i], w[static_cast<size_t>(rng.next() % (i + 1))]);
+}
+
+std::vector<double> label_sums(const StoreReader& store, const ValidityMasks& masks, const WindowRule& rule,
+                               const std::vector<Tile>& tiles) {
+  std::vector<double> sums{0.0, 0.0, 0.0};
+  h5::Handle ds = h5::open_dataset(store.root(), store::path::kLabelValues);
+  const auto dims = h5::dataset_dims(ds.id());
+  for (const Tile& t : tiles) {
+    std::vector<float> v(static_cast<size_t>(t.rows * t.bars) * dims[2]);
+    h5::read_slab(store.file(), ds.id(), H5T_NATIVE_FLOAT, {hsize_t(t.row_begin), hsize_t(t.bar_begin), 0},
+                  {hsize_t(t.rows), hsize_t(t.bars), dims[2]}, v.data());
+    for (const Window& w : tile_windows(masks, rule, t)) {
+      const double y = v[(static_cast<size_t>(w.row - t.row_begin) * static_cast<size_t>(t.bars) +
+                          static_cast<size_t>(w.end - t.bar_begin)) * dims[2]];
+      sums[0] += 1.0, sums[1] += y, sums[2] += y * y;
+    }
+  }
+  return sums;
 }
 
 }  // namespace tickstream

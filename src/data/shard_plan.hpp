@@ -50,4 +50,12 @@ ShardPlan make_shard_plan(const ValidityMasks& masks, const WindowRule& rule, co
 // The training windows of one tile, in store order (row-major by ticker, then end bar).
 std::vector<Window> tile_windows(const ValidityMasks& masks, const WindowRule& rule, const Tile& tile);
 
+// Label 0 sums (n, sum, sum of squares) over the windows of `rule` in `tiles` (the label scale).
+std::vector<double> label_sums(const StoreReader& store, const ValidityMasks& masks, const WindowRule& rule,
+                               const std::vector<Tile>& tiles);
+
+// The order of the windows inside one tile for (seed, epoch, rank): a Fisher-Yates shuffle keyed
+// by them, so a resumed run draws the same windows.
+void shuffle_windows(std::vector<Window>& w, uint64_t seed, int64_t epoch, int rank, int64_t tile);
+
 }  // namespace tickstream

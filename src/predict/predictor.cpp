@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "data/chunk_loader.hpp"
 #include "data/normalizer.hpp"
+#include "model/batch_assembler.hpp"
 #include "runtime/device_info.hpp"
 #include "predict/feature_match.hpp"
 #include "predict/scoring_plan.hpp"
@@ -41,49 +42,44 @@ struct Failure {
   int64_t run = 0;
 };
 
-// Fills a [batch, seq_len, F] host buffer window by window; runs the forward when it is full.
+// Collects windows into batches (model/batch_assembler.hpp) and runs the forward on each full one.
 class Batcher {
  public:
-  Batcher(SequenceModelImpl& model, const torch::Device& device, int64_t batch, int64_t seq_len,
-          const Normalizer& norm, double label_scale, ScoreTimings& timings)
-      : model_(model), device_(device), batch_(batch), seq_len_(seq_len), norm_(norm),
-        label_scale_(label_scale), timings_(timings) {
-    const auto f = static_cast<int64_t>(norm.mean.size());
-    x_ = torch::empty({batch, seq_len, f}, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(device.is_cuda()));
+  Batcher(SequenceModelImpl& model, BatchAssembler& assembler, int64_t batch, double label_scale,
+          ScoreTimings& timings)
+      : model_(model), assembler_(assembler), batch_(batch), label_scale_(label_scale), timings_(timings) {
+    assembler_.begin(batch_, /*with_labels=*/false);
   }
 
-  // Windows ending at chunk-relative bars ends[i] of chunk rows rows[i].
-  void add(const Chunk& c, const std::vector<int32_t>& rows, const std::vector<int32_t>& ends) {
-    const int64_t stride = seq_len_ * c.features;
-    for (size_t i = 0; i < rows.size();) {
+  // Windows (store row, end bar) of chunk `c`.
+  void add(const Chunk& c, const std::vector<Window>& w) {
+    for (size_t i = 0; i < w.size();) {
       const auto t0 = std::chrono::steady_clock::now();
-      const size_t n = std::min(rows.size() - i, static_cast<size_t>(batch_ - fill_));
-      gather_windows(c, rows.data() + i, ends.data() + i, static_cast<int64_t>(n), norm_, seq_len_,
-                     x_.data_ptr<float>() + fill_ * stride);
-      for (size_t k = i; k < i + n; ++k)
-        windows_.push_back(Window{static_cast<int32_t>(c.tile.row_begin + rows[k]), static_cast<int32_t>(c.bar0 + ends[k])});
-      fill_ += static_cast<int64_t>(n);
+      const size_t n = std::min(w.size() - i, static_cast<size_t>(batch_ - assembler_.size()));
+      assembler_.add(c, w.data() + i, static_cast<int64_t>(n));
       i += n;
       timings_.gather_s += seconds_since(t0);
-      if (fill_ == batch_) flush();
+      if (assembler_.size() == batch_) flush();
     }
   }
 
   void flush() {
-    if (fill_ == 0) return;
+    if (assembler_.size() == 0) return;
     const auto t0 = std::chrono::steady_clock::now();
+    const Batch b = assembler_.finish();
+    assembler_.begin(batch_, /*with_labels=*/false);
     torch::InferenceMode inference;
-    const torch::Tensor x = x_.narrow(0, 0, fill_);
-    const ModelOutput out = model_.forward(device_.is_cuda() ? x.to(device_, /*non_blocking=*/true) : x);
+    const ModelOutput out = model_.forward(b.x);
     const torch::Tensor prob = direction_probability(out.dir_logit);
     append(pred_, (out.pred_return * label_scale_).to(torch::kCPU));
     append(prob_, prob.to(torch::kCPU));
     append(conf_, confidence_from_probability(prob).to(torch::kCPU));
+    for (int64_t k = 0; k < b.size(); ++k)
+      windows_.push_back(Window{b.rows[static_cast<size_t>(k)], b.dates[static_cast<size_t>(k)]});
     timings_.forward_s += seconds_since(t0);
-    spdlog::debug("predict: batch {} of {} windows: forward {:.4f} s", timings_.batches, fill_, seconds_since(t0));
-    timings_.windows += fill_;
+    spdlog::debug("predict: batch {} of {} windows: forward {:.4f} s", timings_.batches, b.size(), seconds_since(t0));
+    timings_.windows += b.size();
     timings_.batches += 1;
-    fill_ = 0;
   }
 
   std::vector<Window> windows_;
@@ -96,31 +92,29 @@ class Batcher {
   }
 
   SequenceModelImpl& model_;
-  torch::Device device_;
-  int64_t batch_, seq_len_, fill_ = 0;
-  const Normalizer& norm_;
+  BatchAssembler& assembler_;
+  int64_t batch_;
   double label_scale_;
   ScoreTimings& timings_;
-  torch::Tensor x_;
 };
 
 // Sends every as-of window of one chunk to the batcher, or to `failures` when it lacks history.
 void collect(const Chunk& c, const std::vector<int64_t>& asof, int64_t seq_len, Batcher& batcher,
              std::vector<Failure>& failures) {
-  std::vector<int32_t> rows, ends;
+  std::vector<Window> windows;
   const auto first = std::lower_bound(asof.begin(), asof.end(), c.tile.bar_begin);
   for (auto it = first; it != asof.end() && *it < c.tile.bar_begin + c.tile.bars; ++it) {
     const auto end = static_cast<int32_t>(*it - c.bar0);
     for (int64_t r = 0; r < c.tile.rows; ++r) {
       const int64_t run = valid_history(c.valid.data() + r * c.bars, end, seq_len);
       if (run >= seq_len) {
-        rows.push_back(static_cast<int32_t>(r)), ends.push_back(end);
+        windows.push_back(Window{static_cast<int32_t>(c.tile.row_begin + r), static_cast<int32_t>(*it)});
       } else {
         failures.push_back({Window{static_cast<int32_t>(c.tile.row_begin + r), static_cast<int32_t>(*it)}, run});
       }
     }
   }
-  batcher.add(c, rows, ends);
+  batcher.add(c, windows);
 }
 
 bool before(const Window& a, const Window& b) { return a.end != b.end ? a.end < b.end : a.row < b.row; }
@@ -213,7 +207,8 @@ PredictionSet Predictor::score(const FeatureStoreInfo& store, std::pair<int64_t,
                                const std::vector<int64_t>& asof, const ScoreOptions& options, ScoreTimings& timings) {
   const int64_t seq_len = model_config_.seq_len;
   const Normalizer norm(state_.feature_mean, state_.feature_std);
-  Batcher batcher(*model_, device_, batch_size_, seq_len, norm, state_.label_scale, timings);
+  const auto assembler = make_cpu_batch_assembler(norm, seq_len, store.features(), device_);
+  Batcher batcher(*model_, *assembler, batch_size_, state_.label_scale, timings);
   std::vector<Failure> failures;
   {
     ChunkReader reader(store.path, seq_len, /*with_labels=*/false);

@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/time.hpp"
-#include "store/synth_rng.hpp"
+#include "core/keyed_rng.hpp"
 
 namespace tickstream {
 
@@ -62,7 +62,7 @@ struct FactorShape {
 
 // One factor's per-bar log returns: Student-t(5) GARCH shocks plus, intraday, an overnight gap
 // at the first bar of each session.
-std::vector<double> factor_path(SynthRng rng, int64_t bars, int64_t bps, const FactorShape& s) {
+std::vector<double> factor_path(KeyedRng rng, int64_t bars, int64_t bps, const FactorShape& s) {
   const double n = static_cast<double>(bps);
   const double lr_var = s.daily_vol * s.daily_vol / n;
   const double omega = lr_var * (1.0 - s.alpha - s.beta);
@@ -99,7 +99,7 @@ struct TickerParams {
 
 // Listing, delisting and split sessions. Every uniform is drawn whatever the branch, so the
 // stream stays aligned when a probability changes.
-void draw_lifetime(SynthRng& rng, int64_t sessions, int64_t bps, TickerParams& p) {
+void draw_lifetime(KeyedRng& rng, int64_t sessions, int64_t bps, TickerParams& p) {
   const double u_late = rng.uniform(), u_first = rng.uniform();
   const double u_delist = rng.uniform(), u_last = rng.uniform();
   const double u_split = rng.uniform(), u_split_at = rng.uniform(), u_ratio = rng.uniform();
@@ -125,7 +125,7 @@ void draw_lifetime(SynthRng& rng, int64_t sessions, int64_t bps, TickerParams& p
 
 TickerParams draw_ticker_params(const SynthSpec& spec, int64_t index, int64_t bps) {
   const auto key = static_cast<uint64_t>(index);
-  SynthRng rng(spec.seed, key, kPurposeParams);
+  KeyedRng rng(spec.seed, key, kPurposeParams);
   TickerParams p;
   p.beta = rng.uniform(0.5, 1.5);
   p.gamma = rng.uniform(0.3, 1.0);
@@ -136,7 +136,7 @@ TickerParams draw_ticker_params(const SynthSpec& spec, int64_t index, int64_t bp
   p.start_log_price = rng.uniform(std::log(5.0), std::log(500.0));
   p.volume_log_base = rng.uniform(std::log(1e5), std::log(1e7));
   draw_lifetime(rng, spec.days, bps, p);
-  const uint64_t sector_hash = splitmix64_mix(synth_stream_key(spec.seed, key, kPurposeSectorOf));
+  const uint64_t sector_hash = splitmix64_mix(stream_key(spec.seed, key, kPurposeSectorOf));
   p.sector = static_cast<int64_t>(sector_hash % static_cast<uint64_t>(kSectors));
   return p;
 }
@@ -263,7 +263,7 @@ void simulate_ticker(const SynthSpec& spec, const SynthFactors& f, const BarShap
                      int64_t index, int64_t bars, const RowOut& out, std::vector<double>& log_adj) {
   const TickerParams p = draw_ticker_params(spec, index, shape.bps);
   const auto key = static_cast<uint64_t>(index);
-  SynthRng shock(spec.seed, key, kPurposeShock), bar(spec.seed, key, kPurposeBar),
+  KeyedRng shock(spec.seed, key, kPurposeShock), bar(spec.seed, key, kPurposeBar),
       halt(spec.seed, key, kPurposeHalt);
   TickerState st{p.lr_var, p.start_log_price, 0.0};
   for (int64_t t = 0; t < bars; ++t) {
@@ -371,11 +371,11 @@ SynthFactors synth_factors(const SynthSpec& spec, int64_t bars) {
   TS_CHECK(bars >= 0, "synth_factors: negative bar count {}", bars);
   const int64_t bps = synth_bars_per_session(spec);
   SynthFactors f;
-  f.market = factor_path(SynthRng(spec.seed, 0, kPurposeMarket), bars, bps,
+  f.market = factor_path(KeyedRng(spec.seed, 0, kPurposeMarket), bars, bps,
                          FactorShape{kMarketMean, kMarketVol, 0.08, 0.90});
   f.sector.reserve(static_cast<size_t>(kSectors));
   for (int64_t s = 0; s < kSectors; ++s) {
-    f.sector.push_back(factor_path(SynthRng(spec.seed, static_cast<uint64_t>(s), kPurposeSector),
+    f.sector.push_back(factor_path(KeyedRng(spec.seed, static_cast<uint64_t>(s), kPurposeSector),
                                    bars, bps, FactorShape{0.0, kSectorVol, 0.05, 0.90}));
   }
   return f;

@@ -12,16 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.hpp"
+#include "model/batch_assembler.hpp"
 
 namespace tickstream {
-
-struct Batch {
-  torch::Tensor x;             // [B, seq_len, F] float32, normalized with the store's /stats
-  torch::Tensor y_return;      // [B] float32 forward log return (label 0)
-  torch::Tensor y_up;          // [B] float32 1 when the forward return is > 0 (label 1)
-  std::vector<int32_t> dates;  // [B] end bar index of each window (cross-sectional metrics)
-  int64_t size() const { return x.defined() ? x.size(0) : 0; }
-};
 
 // How the inputs were normalized (stored in checkpoints, used again by predict).
 struct Normalization {

@@ -3,10 +3,7 @@
 #include "train/streaming_source.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <map>
-#include <numeric>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -16,95 +13,16 @@
 #include "core/partition.hpp"
 #include "data/chunk_loader.hpp"
 #include "data/loader_stats.hpp"
-#include "data/shard_plan.hpp"
-#include "runtime/fault.hpp"
-#include "store/h5.hpp"
-#include "store/store_reader.hpp"
-#include "store/synth_rng.hpp"
 #include "data/normalizer.hpp"
-#include "store/store_format.hpp"
+#include "data/shard_plan.hpp"
+#include "data/tile_sources.hpp"
+#include "model/batch_assembler.hpp"
+#include "store/store_reader.hpp"
 
 namespace tickstream {
 namespace {
 
 constexpr int64_t kEvalBatch = 1024;  // windows per validation batch
-constexpr uint64_t kWindowShuffle = 0x57494e44;
-
-// Tiles held in memory: resident shards and the validation set.
-class ResidentTiles final : public TileSource {
- public:
-  void load(TileSource& from, const std::vector<Tile>& tiles) {
-    for (const Tile& t : tiles) {
-      auto c = from.read(t);
-      bytes_ += c->bytes();
-      chunks_[key(t)] = std::move(c);
-    }
-  }
-  std::shared_ptr<const Chunk> read(const Tile& t) override {
-    const auto it = chunks_.find(key(t));
-    TS_CHECK(it != chunks_.end(), "tile ({}, {}) is not resident", t.row_begin, t.bar_begin);
-    return it->second;
-  }
-  size_t bytes() const { return bytes_; }
-
- private:
-  static std::array<int64_t, 4> key(const Tile& t) { return {t.row_begin, t.rows, t.bar_begin, t.bars}; }
-  std::map<std::array<int64_t, 4>, std::shared_ptr<const Chunk>> chunks_;
-  size_t bytes_ = 0;
-};
-
-// Fisher-Yates keyed by (seed, epoch, rank, tile): the window order inside one tile.
-void shuffle_windows(std::vector<Window>& w, uint64_t seed, int64_t epoch, int rank, int64_t tile) {
-  SynthRng rng(seed, (static_cast<uint64_t>(epoch) << 40) ^ (static_cast<uint64_t>(tile) << 16) ^ static_cast<uint64_t>(rank),
-               kWindowShuffle);
-  for (size_t i = w.size(); i-- > 1;) std::swap(w[i], w[static_cast<size_t>(rng.next() % (i + 1))]);
-}
-
-// Copies windows [w, w + n) of `chunk` into batch rows [at, at + n).
-void gather(const Chunk& c, const Window* w, int64_t n, int64_t at, const Normalizer& norm, int64_t seq_len,
-            Batch& out) {
-  std::vector<int32_t> rows(static_cast<size_t>(n)), ends(static_cast<size_t>(n));
-  float* y = out.y_return.data_ptr<float>();
-  float* up = out.y_up.data_ptr<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    rows[static_cast<size_t>(i)] = static_cast<int32_t>(w[i].row - c.tile.row_begin);
-    ends[static_cast<size_t>(i)] = static_cast<int32_t>(w[i].end - c.bar0);
-    const size_t cell = static_cast<size_t>(rows[static_cast<size_t>(i)]) * static_cast<size_t>(c.bars) +
-                        static_cast<size_t>(ends[static_cast<size_t>(i)]);
-    y[at + i] = c.label_values[cell * static_cast<size_t>(c.labels)];
-    up[at + i] = c.label_values[cell * static_cast<size_t>(c.labels) + 1] > 0.5f ? 1.0f : 0.0f;
-    out.dates[static_cast<size_t>(at + i)] = w[i].end;
-  }
-  gather_windows(c, rows.data(), ends.data(), n, norm, seq_len, out.x.data_ptr<float>() + at * seq_len * c.features);
-}
-
-Batch empty_batch(int64_t b, int64_t seq_len, int64_t features) {
-  Batch out;
-  out.x = torch::empty({b, seq_len, features}, torch::kFloat32);
-  out.y_return = torch::empty({b}, torch::kFloat32);
-  out.y_up = torch::empty({b}, torch::kFloat32);
-  out.dates.assign(static_cast<size_t>(b), 0);
-  return out;
-}
-
-// Label 0 sums (n, sum, sum of squares) over the training windows of `tiles`.
-std::vector<double> label_sums(const StoreReader& store, const ValidityMasks& masks, const WindowRule& rule,
-                               const std::vector<Tile>& tiles) {
-  std::vector<double> sums{0.0, 0.0, 0.0};
-  h5::Handle ds = h5::open_dataset(store.root(), store::path::kLabelValues);
-  const auto dims = h5::dataset_dims(ds.id());
-  for (const Tile& t : tiles) {
-    std::vector<float> v(static_cast<size_t>(t.rows * t.bars) * dims[2]);
-    h5::read_slab(store.file(), ds.id(), H5T_NATIVE_FLOAT, {hsize_t(t.row_begin), hsize_t(t.bar_begin), 0},
-                  {hsize_t(t.rows), hsize_t(t.bars), dims[2]}, v.data());
-    for (const Window& w : tile_windows(masks, rule, t)) {
-      const double y = v[(static_cast<size_t>(w.row - t.row_begin) * static_cast<size_t>(t.bars) +
-                          static_cast<size_t>(w.end - t.bar_begin)) * dims[2]];
-      sums[0] += 1.0, sums[1] += y, sums[2] += y * y;
-    }
-  }
-  return sums;
-}
 
 // The configured tile shape, narrowed along the sharded axis so that every rank can own a block
 // (a store with fewer tickers than chunk_tickers x ranks would otherwise leave ranks empty).
@@ -120,38 +38,12 @@ ShardSpec fitted_spec(const Config& c, const FeatureStoreInfo& info, const BarRa
   return spec;
 }
 
-// The loader's tile source with the fault point "loader_read" (TICKSTREAM_INJECT_FAULT) in front.
-class FaultPoint final : public TileSource {
- public:
-  FaultPoint(TileSource& inner, int rank) : inner_(inner), rank_(rank) {}
-  std::shared_ptr<const Chunk> read(const Tile& t) override {
-    maybe_inject_fault("loader_read", rank_);
-    return inner_.read(t);
-  }
-  void read_into(const Tile& t, Chunk& out) override {
-    maybe_inject_fault("loader_read", rank_);
-    inner_.read_into(t, out);
-  }
-  bool reads_into() const override { return inner_.reads_into(); }
-
- private:
-  TileSource& inner_;
-  int rank_;
-};
-
-LoaderStats merged(LoaderStats a, const LoaderStats& b) {
-  a.chunks += b.chunks, a.bytes_read += b.bytes_read, a.read_s += b.read_s;
-  a.wait_ms.insert(a.wait_ms.end(), b.wait_ms.begin(), b.wait_ms.end());
-  a.peak_bytes = std::max(a.peak_bytes, b.peak_bytes), a.bound_bytes = std::max(a.bound_bytes, b.bound_bytes);
-  a.cache_hits += b.cache_hits, a.cache_misses += b.cache_misses;
-  return a;
-}
-
 class StreamingSource final : public BatchSource {
  public:
   // The store is opened once for the metadata, masks and label sums (then closed: the loader
   // thread reads through its own ChunkReader).
-  StreamingSource(comm::Communicator& comm, const Config& c) : StreamingSource(comm, c, StoreReader(c.data.store)) {}
+  StreamingSource(comm::Communicator& comm, const Config& c, torch::Device device)
+      : StreamingSource(comm, c, StoreReader(c.data.store), device) {}
 
   int64_t features() const override { return info_.features(); }
   int64_t steps_per_epoch() const override { return plan_.steps_per_epoch; }
@@ -183,7 +75,7 @@ class StreamingSource final : public BatchSource {
   const std::vector<Window>& windows_at(int64_t q);
   void restart_loader(int64_t q);
   void retire_loader();
-  StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store);
+  StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store, torch::Device device);
   void load_validation();
 
   FeatureStoreInfo info_;
@@ -192,6 +84,7 @@ class StreamingSource final : public BatchSource {
   ShardSpec spec_;
   ShardPlan plan_;
   Normalizer norm_;
+  std::unique_ptr<BatchAssembler> assembler_;
   int rank_ = 0;
   uint64_t seed_ = 0;
   int64_t seq_len_ = 0, prefetch_ = 0, cache_mb_ = 0;
@@ -206,7 +99,7 @@ class StreamingSource final : public BatchSource {
   int64_t epoch_ = -1, n_ = 0, laps_ = 1;
   std::vector<int64_t> order_, prefix_;
   ChunkBufferPool spare_;  // warm chunk buffers from one loader to the next (declared before it)
-  std::unique_ptr<FaultPoint> fault_;
+  std::unique_ptr<FaultPointSource> fault_;
   std::unique_ptr<ChunkLoader> loader_;
   LoaderStats retired_;
   int64_t loader_q_ = -1, chunk_q_ = -1, windows_k_ = -1;
@@ -214,8 +107,10 @@ class StreamingSource final : public BatchSource {
   std::vector<Window> windows_;
 };
 
-StreamingSource::StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store)
-    : info_(read_feature_info(store)), norm_(info_.mean, info_.std), rank_(comm.rank()),
+StreamingSource::StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store,
+                                 torch::Device device)
+    : info_(read_feature_info(store)), norm_(info_.mean, info_.std),
+      assembler_(make_cpu_batch_assembler(norm_, c.model.seq_len, info_.features(), device)), rank_(comm.rank()),
       seed_(static_cast<uint64_t>(c.train.seed)), seq_len_(c.model.seq_len), prefetch_(c.loader.prefetch),
       cache_mb_(c.loader.cache_mb) {
   TS_REQUIRE_INPUT(info_.bars() >= c.model.seq_len, "{}: {} bars, fewer than [model] seq_len = {}", c.data.store,
@@ -284,7 +179,7 @@ void StreamingSource::restart_loader(int64_t q) {
   const auto tiles = static_cast<int64_t>(order_.size());
   std::vector<Tile> list;
   for (int64_t i = q; i < laps_ * tiles; ++i) list.push_back(plan_.tiles[static_cast<size_t>(order_[static_cast<size_t>(i % tiles)])]);
-  fault_ = std::make_unique<FaultPoint>(resident_ ? static_cast<TileSource&>(*resident_) : *reader_, rank_);
+  fault_ = std::make_unique<FaultPointSource>(resident_ ? static_cast<TileSource&>(*resident_) : *reader_, rank_);
   loader_ = std::make_unique<ChunkLoader>(*fault_, std::move(list), resident_ ? 0 : prefetch_, cache_.get(), &spare_);
   loader_q_ = q;
 }
@@ -313,7 +208,7 @@ const std::vector<Window>& StreamingSource::windows_at(int64_t q) {
 Batch StreamingSource::train_batch(int64_t epoch, int64_t step) {
   if (epoch != epoch_) begin_epoch(epoch);
   const int64_t B = plan_.batch;
-  Batch out = empty_batch(B, seq_len_, features());
+  assembler_->begin(B, /*with_labels=*/true);
   int64_t pos = step * B;
   for (int64_t j = 0; j < B;) {
     const int64_t p = pos % n_;
@@ -322,33 +217,33 @@ Batch StreamingSource::train_batch(int64_t epoch, int64_t step) {
     const Chunk& c = chunk_at(q);
     const std::vector<Window>& w = windows_at(q);
     const int64_t take = std::min(B - j, static_cast<int64_t>(w.size()) - offset);
-    gather(c, w.data() + offset, take, j, norm_, seq_len_, out);
+    assembler_->add(c, w.data() + offset, take);
     j += take, pos += take;
   }
-  return out;
+  return assembler_->finish();
 }
 
 Batch StreamingSource::validation_batch(int64_t index) {
   const auto begin = static_cast<size_t>(index * kEvalBatch);
   const size_t end = std::min(valid_.size(), begin + static_cast<size_t>(kEvalBatch));
-  Batch out = empty_batch(static_cast<int64_t>(end - begin), seq_len_, features());
+  assembler_->begin(static_cast<int64_t>(end - begin), /*with_labels=*/true);
   std::vector<Window> run;
   for (size_t i = begin; i < end;) {
     const Tile& t = valid_[i].first;
     run.clear();
     size_t j = i;
     for (; j < end && valid_[j].first.row_begin == t.row_begin; ++j) run.push_back(valid_[j].second);
-    gather(*valid_tiles_.read(t), run.data(), static_cast<int64_t>(run.size()), static_cast<int64_t>(i - begin), norm_,
-           seq_len_, out);
+    assembler_->add(*valid_tiles_.read(t), run.data(), static_cast<int64_t>(run.size()));
     i = j;
   }
-  return out;
+  return assembler_->finish();
 }
 
 }  // namespace
 
-std::unique_ptr<BatchSource> make_streaming_source(comm::Communicator& comm, const Config& config) {
-  return std::make_unique<StreamingSource>(comm, config);
+std::unique_ptr<BatchSource> make_streaming_source(comm::Communicator& comm, const Config& config,
+                                                   torch::Device device) {
+  return std::make_unique<StreamingSource>(comm, config, device);
 }
 
 }  // namespace tickstream

@@ -15,7 +15,9 @@ namespace tickstream {
 // each tile's training windows shuffled by (seed, epoch, rank, tile); batch k takes positions
 // [kB, (k+1)B) of that sequence, wrapping around for ranks with fewer windows than steps x B.
 // The sequence does not depend on prefetch depth, cache or residency. [loader] resident = auto
-// keeps the shard in memory when it fits [loader] memory_mb.
-std::unique_ptr<BatchSource> make_streaming_source(comm::Communicator& comm, const Config& config);
+// keeps the shard in memory when it fits [loader] memory_mb. Batches are assembled on `device`
+// (model/batch_assembler.hpp).
+std::unique_ptr<BatchSource> make_streaming_source(comm::Communicator& comm, const Config& config,
+                                                   torch::Device device = torch::kCPU);
 
 }  // namespace tickstream

@@ -29,7 +29,7 @@ TrainReport run_training(RankContext& ctx, const Config& config, TrainOptions op
   comm::CommOptions control_options;  // small host collectives (metrics, stop signals, checks)
   control_options.timeout = std::chrono::seconds(config.dist.timeout_s);
   auto control = ctx.make_communicator(control_options);
-  auto source = make_streaming_source(*control, config);
+  auto source = make_streaming_source(*control, config, options.device);
   spdlog::info("train: {} ranks, backend {}, device {}, {} threads/rank; rank 0 {}", ctx.size(), comm->backend(),
                options.device.str(), ctx.placement().cpu_threads, source->describe());
   Trainer trainer(config, *comm, *control, *source, options);

@@ -64,7 +64,8 @@ EvalResult evaluate(SequenceModelImpl& model, BatchSource& source, comm::Communi
     const torch::Tensor prob = direction_probability(out.dir_logit).to(torch::kCPU).contiguous();
     const float* p = pred.data_ptr<float>();
     const float* up = prob.data_ptr<float>();
-    const float* y = batch.y_return.data_ptr<float>();
+    const torch::Tensor y_host = batch.y_return.to(torch::kCPU).contiguous();
+    const float* y = y_host.data_ptr<float>();
     for (int64_t j = 0; j < batch.size(); ++j)
       samples.push_back(EvalSample{batch.dates[static_cast<size_t>(j)], p[j], y[j], up[j]});
   }

@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 #include "runtime/fault.hpp"
 #include "runtime/signals.hpp"
-#include "store/synth_rng.hpp"
+#include "core/keyed_rng.hpp"
 #include "model/checkpoint.hpp"
 #include "train/grad_sync.hpp"
 #include "train/metrics_log.hpp"
@@ -241,7 +241,7 @@ std::string stop_reason(TrainerState& s, const StopSignalGuard& signals, int64_t
 // One optimizer step at the current data position; advances the position.
 void one_step(TrainerState& s, double lr) {
   // Dropout draws from a stream keyed by (seed, step, rank): a resumed run continues exactly.
-  const uint64_t key = synth_stream_key(static_cast<uint64_t>(s.config.train.seed),
+  const uint64_t key = stream_key(static_cast<uint64_t>(s.config.train.seed),
                                         static_cast<uint64_t>(s.ckpt.step) << 16 | static_cast<uint64_t>(s.comm.rank()),
                                         kDropoutPurpose);
   torch::manual_seed(key >> 1);

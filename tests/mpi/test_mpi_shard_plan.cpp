@@ -9,7 +9,7 @@
 #include "comm/collectives.hpp"
 #include "data/shard_plan.hpp"
 #include "mpi/mpi_test.hpp"
-#include "store/synth_rng.hpp"
+#include "core/keyed_rng.hpp"
 
 namespace tickstream {
 namespace {
@@ -26,7 +26,7 @@ ValidityMasks masks() {
   m.features.assign(static_cast<size_t>(kTickers * kBars), 0);
   m.labels.assign(m.features.size(), 0);
   for (int64_t i = 0; i < kTickers; ++i) {
-    SynthRng rng(2024, static_cast<uint64_t>(i), 3);
+    KeyedRng rng(2024, static_cast<uint64_t>(i), 3);
     const int64_t list = rng.uniform() < 0.3 ? static_cast<int64_t>(rng.uniform() * 200) : 0;
     const int64_t delist = rng.uniform() < 0.3 ? 300 + static_cast<int64_t>(rng.uniform() * 200) : kBars;
     for (int64_t t = list; t < delist; ++t) {

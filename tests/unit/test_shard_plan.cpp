@@ -13,7 +13,7 @@
 
 #include "core/error.hpp"
 #include "data/shard_plan.hpp"
-#include "store/synth_rng.hpp"
+#include "core/keyed_rng.hpp"
 
 namespace tickstream {
 
@@ -50,7 +50,7 @@ ValidityMasks random_masks(int64_t tickers, int64_t bars, int64_t horizon, uint6
   m.features.assign(static_cast<size_t>(tickers * bars), 0);
   m.labels.assign(m.features.size(), 0);
   for (int64_t i = 0; i < tickers; ++i) {
-    SynthRng rng(seed, static_cast<uint64_t>(i), 7);
+    KeyedRng rng(seed, static_cast<uint64_t>(i), 7);
     if (rng.uniform() < 0.05) continue;  // never listed
     const int64_t list = rng.uniform() < 0.3 ? static_cast<int64_t>(rng.uniform() * bars / 2) : 0;
     const int64_t delist = rng.uniform() < 0.3 ? bars / 2 + static_cast<int64_t>(rng.uniform() * bars / 2) : bars;

@@ -1,4 +1,5 @@
-// Keyed random streams for synth: splitmix64-seeded xoshiro256**, portable normal and t draws.
+// Keyed random streams (synth data, epoch orders, window shuffles): splitmix64-seeded xoshiro256**,
+// portable normal and t draws, the same on every rank and platform.
 #pragma once
 
 #include <cmath>
@@ -14,20 +15,20 @@ constexpr uint64_t splitmix64_mix(uint64_t z) {
 }
 
 // Hashes (seed, index, purpose) to one 64-bit key; every field changes every bit.
-constexpr uint64_t synth_stream_key(uint64_t seed, uint64_t index, uint64_t purpose) {
+constexpr uint64_t stream_key(uint64_t seed, uint64_t index, uint64_t purpose) {
   uint64_t h = splitmix64_mix(seed + 0x9e3779b97f4a7c15ULL);
   h = splitmix64_mix(h ^ (index + 0x632be59bd9b4e019ULL));
   return splitmix64_mix(h ^ (purpose * 0xd6e8feb86659fd93ULL + 0x8cb92ba72f3d8dd7ULL));
 }
 
-// A xoshiro256** stream whose state is splitmix64-expanded from synth_stream_key(seed, index,
+// A xoshiro256** stream whose state is splitmix64-expanded from stream_key(seed, index,
 // purpose). The transforms below use only +, *, sqrt and log, so a stream gives the same doubles
 // on every rank that runs the same binary (no std:: distributions, which are
 // implementation-defined).
-class SynthRng {
+class KeyedRng {
  public:
-  SynthRng(uint64_t seed, uint64_t index, uint64_t purpose) {
-    uint64_t x = synth_stream_key(seed, index, purpose);
+  KeyedRng(uint64_t seed, uint64_t index, uint64_t purpose) {
+    uint64_t x = stream_key(seed, index, purpose);
     for (auto& word : s_) {
       x += 0x9e3779b97f4a7c15ULL;
       word = splitmix64_mix(x);
