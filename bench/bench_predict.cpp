@@ -60,7 +60,7 @@ int bench_predict_worker(RankContext& ctx, const nlohmann::json& args) {
   request.out = args.at("out").get<std::string>();
   request.from = request.to = store.time.back();  // the daily job: every ticker at the latest bar
   request.batch_size = config.predict.batch_size;
-  const nlohmann::json summary = run_prediction(ctx, config, request);
+  const nlohmann::json summary = to_json(run_prediction(ctx, config, request));
   nlohmann::json j{{"ranks", ctx.size()},
                    {"threads_per_rank", at::get_num_threads()},
                    {"features", store.features()},

@@ -64,29 +64,23 @@ struct Timed {
   uint64_t parameters = 0;  // the trainer's parameter fingerprint afterwards
 };
 
-// `steps` calls of Trainer::run() with stop_after = 1 (one optimizer step each, state kept), so
-// warm-up steps can be left out of the timing without changing the trainer. `wait_before` is the
-// trainer's cumulative gradient-sync wait before the first call.
-Timed run_steps(Trainer& trainer, int64_t steps, double wait_before) {
+// `steps` calls of Trainer::step() (warm-up steps are a separate call, left out of the timing).
+Timed run_steps(Trainer& trainer, int64_t steps) {
   Timed t;
-  double wait = wait_before;
   const ThreadCpu cpu0 = thread_cpu();
   const auto t0 = Clock::now();
   for (int64_t i = 0; i < steps; ++i) {
-    const TrainReport r = trainer.run();
-    TS_CHECK(r.steps_this_run == 1, "bench train: the trainer stopped early ({} after step {})", r.stop_reason,
-             r.step);
-    t.step_s += r.step_s;
-    wait = r.comm_wait_s;
+    const StepResult r = trainer.step();
+    t.step_s += r.seconds;
+    t.comm_wait_s += r.comm_wait_s;
     t.last_step = r.step;
-    t.parameters = r.parameters_fnv1a;
     ++t.steps;
   }
   t.wall_s = seconds_since(t0);
   const ThreadCpu cpu1 = thread_cpu();
   const double self = cpu1.self_s - cpu0.self_s, others = std::max(0.0, cpu1.others_s - cpu0.others_s);
   t.other_threads_cpu = others / std::max(1e-9, self + others);
-  t.comm_wait_s = wait - wait_before;
+  t.parameters = trainer.parameters_fnv1a();
   return t;
 }
 
@@ -196,16 +190,15 @@ int bench_train_worker(RankContext& ctx, const nlohmann::json& args) {
   Config config;
   run_agreed(ctx.comm(), [&] { config = load_config(args.at("config").get<std::string>()); });
   const auto warmup = args.at("warmup").get<int64_t>(), steps = args.at("steps").get<int64_t>();
-  // The same set-up as run_training (train/train_command.cpp), with one step per Trainer::run().
+  // The same set-up as run_training (train/train_command.cpp), driven by Trainer::step().
   TrainOptions options;
   options.checkpoints = options.metrics_log = options.evaluate = false;
-  options.stop_after = 1;
   options.device = prepare_device(ctx);
   auto comm = make_communicator(ctx, config, options.device);
   auto source = make_streaming_source(ctx.comm(), config, options.device);
   Trainer trainer(config, *comm, ctx.comm(), *source, options);
-  const Timed warm = run_steps(trainer, warmup, 0.0);
-  const Timed timed = run_steps(trainer, steps, warm.comm_wait_s);
+  run_steps(trainer, warmup);
+  const Timed timed = run_steps(trainer, steps);
   TS_CHECK(timed.last_step == warmup + steps, "bench train: {} steps done, {} expected", timed.last_step,
            warmup + steps);
   const Checked checked = verify(ctx.comm(), trainer, *source, config, options.device, timed);

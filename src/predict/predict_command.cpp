@@ -41,7 +41,7 @@ int64_t parse_date_arg(const nlohmann::json& args, const char* key) {
 }
 
 // Counts of the skipped tickers by reason, with the dates stripped ("delisted", "not listed yet", ...).
-nlohmann::json reason_counts(comm::Communicator& comm, const std::vector<Skipped>& skipped) {
+std::map<std::string, int64_t> reason_counts(comm::Communicator& comm, const std::vector<Skipped>& skipped) {
   std::map<std::string, int64_t> mine;
   for (const Skipped& s : skipped) ++mine[s.reason.substr(0, s.reason.find(" ("))];
   std::vector<std::string> flat;
@@ -54,20 +54,31 @@ nlohmann::json reason_counts(comm::Communicator& comm, const std::vector<Skipped
   return all;
 }
 
-// Named per-rank values reduced over all ranks with one allreduce of `op`: {name: reduced value}.
+// Reduces the fields in place over all ranks with one allreduce of `op`.
 template <typename T>
-nlohmann::json reduce_named(comm::Communicator& comm, const std::vector<std::pair<const char*, T>>& mine, comm::ReduceOp op) {
+void reduce_fields(comm::Communicator& comm, std::initializer_list<T*> fields, comm::ReduceOp op) {
   std::vector<T> values;
-  for (const auto& named : mine) values.push_back(named.second);
+  for (T* f : fields) values.push_back(*f);
   comm::allreduce_inplace(comm, values, op);
-  nlohmann::json out;
-  for (size_t i = 0; i < mine.size(); ++i) out[mine[i].first] = values[i];
-  return out;
+  size_t i = 0;
+  for (T* f : fields) *f = values[i++];
 }
 
 }  // namespace
 
-nlohmann::json run_prediction(RankContext& ctx, const Config& config, const PredictRequest& request) {
+nlohmann::json to_json(const PredictSummary& s) {
+  const PredictSeconds& t = s.seconds;
+  return {{"checkpoint", s.checkpoint}, {"model_id", s.model_id}, {"sink", s.sink}, {"ranks", s.ranks},
+          {"device", s.device}, {"batch_size", s.batch_size}, {"tickers", s.tickers}, {"asof_bars", s.asof_bars},
+          {"first_asof", s.first_asof}, {"last_asof", s.last_asof}, {"skipped_by_reason", s.skipped_by_reason},
+          {"scored", s.scored}, {"below_min_confidence", s.below_min_confidence}, {"skipped", s.skipped},
+          {"windows", s.windows}, {"batches", s.batches}, {"written", s.written}, {"bytes_read", s.bytes_read},
+          {"seconds", {{"load", t.load}, {"score", t.score}, {"rank", t.rank}, {"write", t.write},
+                       {"read_wait", t.read_wait}, {"gather", t.gather}, {"forward", t.forward},
+                       {"reasons", t.reasons}, {"loader_read", t.loader_read}, {"total", t.total}}}};
+}
+
+PredictSummary run_prediction(RankContext& ctx, const Config& config, const PredictRequest& request) {
   comm::Communicator& comm = ctx.comm();
   const auto t_start = Clock::now();
   const torch::Device device = prepare_device(ctx);
@@ -106,23 +117,26 @@ nlohmann::json run_prediction(RankContext& ctx, const Config& config, const Pred
   maybe_inject_fault("predict_write", comm.rank());  // the others are in the sink's collectives
   sink->write(comm, set);
   const double write_s = since(t0);
-  const nlohmann::json counts = reduce_named<int64_t>(
-      comm, {{"scored", scored_here}, {"below_min_confidence", filtered_here},
-             {"skipped", static_cast<int64_t>(set.skipped.size())}, {"windows", st.windows}, {"batches", st.batches},
-             {"bytes_read", static_cast<int64_t>(st.bytes_read)}}, comm::ReduceOp::sum);
-  nlohmann::json r{{"checkpoint", checkpoint}, {"model_id", predictor->state().model_id}, {"sink", sink->describe()},
-                   {"ranks", ctx.size()}, {"device", device.str()}, {"batch_size", predictor->batch_size()},
-                   {"tickers", store.tickers_count()}, {"asof_bars", asof.size()},
-                   {"first_asof", format_timestamp(store.time[static_cast<size_t>(asof.front())])},
-                   {"last_asof", format_timestamp(store.time[static_cast<size_t>(asof.back())])},
-                   {"skipped_by_reason", reason_counts(comm, set.skipped)}};
-  r.update(counts);
-  r["written"] = counts.at("scored").get<int64_t>() - counts.at("below_min_confidence").get<int64_t>();
-  r["bytes_read"] = counts.at("bytes_read").get<double>();
-  r["seconds"] = reduce_named<double>(
-      comm, {{"load", load_s}, {"score", score_s}, {"rank", rank_s}, {"write", write_s}, {"read_wait", st.read_wait_s},
-             {"gather", st.gather_s}, {"forward", st.forward_s}, {"reasons", st.reasons_s}, {"loader_read", st.read_s},
-             {"total", since(t_start)}}, comm::ReduceOp::max);
+  PredictSummary r;
+  r.checkpoint = checkpoint, r.model_id = predictor->state().model_id, r.sink = sink->describe();
+  r.ranks = ctx.size(), r.device = device.str(), r.batch_size = predictor->batch_size();
+  r.tickers = store.tickers_count(), r.asof_bars = static_cast<int64_t>(asof.size());
+  r.first_asof = format_timestamp(store.time[static_cast<size_t>(asof.front())]);
+  r.last_asof = format_timestamp(store.time[static_cast<size_t>(asof.back())]);
+  r.skipped_by_reason = reason_counts(comm, set.skipped);
+  r.scored = scored_here, r.below_min_confidence = filtered_here, r.skipped = static_cast<int64_t>(set.skipped.size());
+  r.windows = st.windows, r.batches = st.batches;
+  auto bytes = static_cast<int64_t>(st.bytes_read);
+  reduce_fields<int64_t>(comm, {&r.scored, &r.below_min_confidence, &r.skipped, &r.windows, &r.batches, &bytes},
+                         comm::ReduceOp::sum);
+  r.written = r.scored - r.below_min_confidence;
+  r.bytes_read = static_cast<double>(bytes);
+  PredictSeconds& t = r.seconds;
+  t.load = load_s, t.score = score_s, t.rank = rank_s, t.write = write_s, t.read_wait = st.read_wait_s;
+  t.gather = st.gather_s, t.forward = st.forward_s, t.reasons = st.reasons_s, t.loader_read = st.read_s;
+  t.total = since(t_start);
+  reduce_fields<double>(comm, {&t.load, &t.score, &t.rank, &t.write, &t.read_wait, &t.gather, &t.forward, &t.reasons,
+                               &t.loader_read, &t.total}, comm::ReduceOp::max);
   return r;
 }
 
@@ -143,23 +157,17 @@ int predict_command(RankContext& ctx, const nlohmann::json& args) {
                      "--min-confidence {}: expected a number in [0, 1]", request.min_confidence);
     request.batch_size = config.predict.batch_size;
   });
-  const nlohmann::json r = run_prediction(ctx, config, request);
-  spdlog::debug("predict: {}", r.dump());
+  const PredictSummary r = run_prediction(ctx, config, request);
+  spdlog::debug("predict: {}", to_json(r).dump());
   if (ctx.is_root()) {
-    const nlohmann::json& s = r.at("seconds");
-    fmt::print("predict: {} tickers x {} as-of bars ({} .. {}) with {} ({}), {} ranks on {}, batch {}\n",
-               r.at("tickers").get<int64_t>(), r.at("asof_bars").get<int64_t>(), r.at("first_asof").get<std::string>(),
-               r.at("last_asof").get<std::string>(), r.at("model_id").get<std::string>(),
-               r.at("checkpoint").get<std::string>(), r.at("ranks").get<int>(), r.at("device").get<std::string>(),
-               r.at("batch_size").get<int64_t>());
-    fmt::print("predict: {} scored, {} written, {} below --min-confidence, {} skipped {}\n", r.at("scored").get<int64_t>(),
-               r.at("written").get<int64_t>(), r.at("below_min_confidence").get<int64_t>(),
-               r.at("skipped").get<int64_t>(), r.at("skipped_by_reason").dump());
+    const PredictSeconds& s = r.seconds;
+    fmt::print("predict: {} tickers x {} as-of bars ({} .. {}) with {} ({}), {} ranks on {}, batch {}\n", r.tickers,
+               r.asof_bars, r.first_asof, r.last_asof, r.model_id, r.checkpoint, r.ranks, r.device, r.batch_size);
+    fmt::print("predict: {} scored, {} written, {} below --min-confidence, {} skipped {}\n", r.scored, r.written,
+               r.below_min_confidence, r.skipped, nlohmann::json(r.skipped_by_reason).dump());
     fmt::print("predict: {:.2f} s ({:.0f} scored/s; load {:.2f} s, score {:.2f} s of which forward {:.2f} s, write "
-               "{:.2f} s)\n", s.at("total").get<double>(),
-               static_cast<double>(r.at("windows").get<int64_t>()) / s.at("total").get<double>(), s.at("load").get<double>(),
-               s.at("score").get<double>(), s.at("forward").get<double>(), s.at("write").get<double>());
-    fmt::print("predict: wrote {}\n", r.at("sink").get<std::string>());
+               "{:.2f} s)\n", s.total, static_cast<double>(r.windows) / s.total, s.load, s.score, s.forward, s.write);
+    fmt::print("predict: wrote {}\n", r.sink);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,11 +21,30 @@ struct PredictRequest {
   int64_t batch_size = 0;     // 0 = auto
 };
 
-// Collective. Returns the run's summary (identical on every rank): counts, the checkpoint and
-// model id, and per-phase seconds (the maximum over ranks) under "seconds": load (checkpoint,
-// model, store metadata), score (read + normalize + forward), rank, write, total; and the
-// scoring breakdown (read_wait, gather, forward, reasons, loader read).
-nlohmann::json run_prediction(RankContext& ctx, const Config& config, const PredictRequest& request);
+// Per-phase seconds of a prediction run, each the maximum over ranks.
+struct PredictSeconds {
+  double load = 0;     // checkpoint, model, store metadata
+  double score = 0;    // read + normalize + forward
+  double rank = 0, write = 0, total = 0;
+  double read_wait = 0, gather = 0, forward = 0, reasons = 0, loader_read = 0;  // inside score
+};
+
+// What a prediction run did, identical on every rank (counts summed over ranks).
+struct PredictSummary {
+  std::string checkpoint, model_id, sink, device, first_asof, last_asof;
+  int ranks = 0;
+  int64_t batch_size = 0, tickers = 0, asof_bars = 0;
+  int64_t scored = 0, below_min_confidence = 0, written = 0, skipped = 0, windows = 0, batches = 0;
+  double bytes_read = 0;
+  std::map<std::string, int64_t> skipped_by_reason;  // reasons without their dates
+  PredictSeconds seconds;
+};
+
+// The summary as JSON (the benchmark's "prediction" object; the debug log).
+nlohmann::json to_json(const PredictSummary& s);
+
+// Collective. Scores, ranks and writes; returns the run's summary.
+PredictSummary run_prediction(RankContext& ctx, const Config& config, const PredictRequest& request);
 
 // args: {config, set, checkpoint, out, asof | from + to, min_confidence (optional), batch_size
 // (optional)}. Prints the summary on rank 0.

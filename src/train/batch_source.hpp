@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/config.hpp"
+#include "data/chunk_loader.hpp"
 #include "model/batch_assembler.hpp"
 
 namespace tickstream {
@@ -39,9 +41,8 @@ class BatchSource {
   virtual double label_scale() const = 0;
   virtual std::string describe() const = 0;
   virtual Normalization normalization() const { return {}; }
-  // Loader statistics of the current epoch so far (data/loader_stats.hpp keys), given the time
-  // spent in training steps this epoch; null for sources without a loader.
-  virtual nlohmann::json loader_stats(double /*step_time_s*/) const { return nullptr; }
+  // Loader statistics of the current epoch so far; nullopt for sources without a loader.
+  virtual std::optional<LoaderStats> loader_stats() const { return std::nullopt; }
 };
 
 

@@ -64,9 +64,8 @@ class StreamingSource final : public BatchSource {
   }
   Batch train_batch(int64_t epoch, int64_t step) override;
   Batch validation_batch(int64_t index) override;
-  nlohmann::json loader_stats(double step_time_s) const override {
-    LoaderStats s = loader_ ? merged(retired_, loader_->stats()) : retired_;
-    return loader_stats_json(s, step_time_s);
+  std::optional<LoaderStats> loader_stats() const override {
+    return loader_ ? merged(retired_, loader_->stats()) : retired_;
   }
 
  private:

@@ -12,6 +12,7 @@
 #include "runtime/fault.hpp"
 #include "runtime/signals.hpp"
 #include "core/keyed_rng.hpp"
+#include "data/loader_stats.hpp"
 #include "model/checkpoint.hpp"
 #include "train/grad_sync.hpp"
 #include "train/metrics_log.hpp"
@@ -134,7 +135,8 @@ double mean_loss(TrainerState& s) {
 
 // The largest stall fraction over the ranks this epoch (collective); NaN without a loader.
 double agreed_stall(TrainerState& s, nlohmann::json* mine) {
-  const nlohmann::json stats = s.source.loader_stats(s.epoch_step_s);
+  const std::optional<LoaderStats> typed = s.source.loader_stats();
+  const nlohmann::json stats = typed ? loader_stats_json(*typed, s.epoch_step_s) : nlohmann::json();
   if (mine != nullptr) *mine = stats;
   const bool known = stats.is_object() && stats.value("stall_fraction", nlohmann::json()).is_number();
   std::vector<double> v{known ? stats["stall_fraction"].get<double>() : -1.0};
@@ -239,16 +241,25 @@ std::string stop_reason(TrainerState& s, const StopSignalGuard& signals, int64_t
 }
 
 // One optimizer step at the current data position; advances the position.
-void one_step(TrainerState& s, double lr) {
+StepResult one_step(TrainerState& s) {
+  const double lr = s.schedule.at(s.ckpt.step);
+  const double wait0 = s.sync->stats().wait_s;
+  const auto t0 = Clock::now();
   // Dropout draws from a stream keyed by (seed, step, rank): a resumed run continues exactly.
   const uint64_t key = stream_key(static_cast<uint64_t>(s.config.train.seed),
                                         static_cast<uint64_t>(s.ckpt.step) << 16 | static_cast<uint64_t>(s.comm.rank()),
                                         kDropoutPurpose);
   torch::manual_seed(key >> 1);
   const Batch batch = s.source.train_batch(s.ckpt.epoch, s.ckpt.step_in_epoch);
-  s.loss_sum += train_step(*s.model, *s.optimizer, *s.sync, batch, s.inputs(lr));
+  StepResult r;
+  r.loss = train_step(*s.model, *s.optimizer, *s.sync, batch, s.inputs(lr));
+  s.loss_sum += r.loss;
   ++s.loss_count, ++s.ckpt.step;
   if (++s.ckpt.step_in_epoch == s.ckpt.steps_per_epoch) s.ckpt.step_in_epoch = 0, ++s.ckpt.epoch;
+  r.step = s.ckpt.step, r.epoch = s.ckpt.epoch, r.step_in_epoch = s.ckpt.step_in_epoch, r.lr = lr;
+  r.seconds = seconds_since(t0);
+  r.comm_wait_s = s.sync->stats().wait_s - wait0;
+  return r;
 }
 
 // Throughput over the steps since the last evaluation.
@@ -307,18 +318,15 @@ TrainReport Trainer::run() {
   for (;;) {
     s.report.stop_reason = stop_reason(s, signals, run_start);
     if (!s.report.stop_reason.empty()) break;
-    const double lr = s.schedule.at(s.ckpt.step);
-    const auto ts = Clock::now();
-    one_step(s, lr);
-    if (s.ckpt.step >= 2) maybe_inject_fault("train_step", s.comm.rank());  // the others are in step 3
-    const double dt = seconds_since(ts);
-    step_time += dt, s.epoch_step_s += dt;
+    const StepResult r = one_step(s);
+    if (r.step >= 2) maybe_inject_fault("train_step", s.comm.rank());  // the others are in step 3
+    step_time += r.seconds, s.epoch_step_s += r.seconds;
     if (s.ckpt.step_in_epoch == 0) {  // an epoch ended: its loader statistics, before the next begins
       report_loader(s, s.ckpt.epoch - 1);
       s.epoch_step_s = 0;
     }
     ++rate.steps;
-    if (after_step(s, lr, rate, seconds_since(t0))) {
+    if (after_step(s, r.lr, rate, seconds_since(t0))) {
       s.report.stop_reason = "early_stopping";
       break;
     }
@@ -326,5 +334,9 @@ TrainReport Trainer::run() {
   finish(s, run_start, seconds_since(t0), step_time);
   return s.report;
 }
+
+StepResult Trainer::step() { return one_step(*s_); }
+
+uint64_t Trainer::parameters_fnv1a() const { return s_->sync->parameter_checksum(); }
 
 }  // namespace tickstream

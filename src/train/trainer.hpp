@@ -40,7 +40,19 @@ struct TrainReport {
   uint64_t parameters_fnv1a = 0; // fingerprint of the final parameters (the same on every rank)
 };
 
-// One rank's trainer. Collective: every rank constructs it and calls run() with its own source.
+// What one optimizer step did (Trainer::step).
+struct StepResult {
+  int64_t step = 0;           // optimizer steps done in total, this one included
+  int64_t epoch = 0;          // the data position after the step
+  int64_t step_in_epoch = 0;
+  double lr = 0;              // the learning rate the step used
+  double loss = 0;            // this rank's training loss of the step's batch
+  double seconds = 0;         // forward, backward, gradient sync and optimizer
+  double comm_wait_s = 0;     // of which blocked on gradient communication
+};
+
+// One rank's trainer. Collective: every rank constructs it and calls run() (or step()) with its
+// own source.
 struct TrainerState;
 
 class Trainer {
@@ -51,7 +63,15 @@ class Trainer {
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
+  // Trains until the schedule ends, early stopping, a stop signal or options.stop_after: steps,
+  // with checks, evaluations, checkpoints and the metrics log after them.
   TrainReport run();
+  // One optimizer step at the current data position, and nothing else (no evaluation, checkpoint,
+  // log or stop check): for callers that drive training themselves (benchmarks, tests, sweeps).
+  // Collective.
+  StepResult step();
+  // Fingerprint of the current parameters (the same on every rank after a step).
+  uint64_t parameters_fnv1a() const;
   SequenceModelImpl& model();
 
  private:

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "train/batch_source.hpp"
 #include "train/grad_sync.hpp"
 #include "train/streaming_source.hpp"
+#include "train/schedule.hpp"
 #include "train/trainer.hpp"
 
 namespace tickstream {
@@ -106,6 +108,31 @@ TEST_P(DdpEquivalence, SameParametersAsOneRankOnTheCombinedBatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, DdpEquivalence, ::testing::Values("gpt", "lstm", "mlp"));
+
+// Trainer::step() K times is run() to K steps, bit for bit, at every rank count; each StepResult
+// carries the data position, the schedule's learning rate and a finite loss.
+TEST_F(MpiTrain, StepDrivesTheSameTrainingAsRun) {
+  const int W = size();
+  const Config c = tiny_config(kGlobalBatch / W, "gpt");
+  auto comm_run = comm::make_mpi_communicator(MPI_COMM_WORLD, comm::CommOptions{});
+  SliceSource run_source(rank(), W);
+  Trainer by_run(c, *comm_run, tickstream::testing::world(), run_source, quiet_options());
+  const TrainReport report = by_run.run();
+  ASSERT_EQ(report.step, kSteps);
+  auto comm_step = comm::make_mpi_communicator(MPI_COMM_WORLD, comm::CommOptions{});
+  SliceSource step_source(rank(), W);
+  Trainer by_step(c, *comm_step, tickstream::testing::world(), step_source, quiet_options());
+  const LrSchedule schedule{c.train.lr, c.train.warmup_steps, kSteps};
+  for (int64_t k = 0; k < kSteps; ++k) {
+    const StepResult r = by_step.step();
+    EXPECT_EQ(r.step, k + 1);
+    EXPECT_EQ(r.epoch * step_source.steps_per_epoch() + r.step_in_epoch, k + 1);
+    EXPECT_DOUBLE_EQ(r.lr, schedule.at(k));
+    EXPECT_TRUE(std::isfinite(r.loss)) << "step " << k;
+    EXPECT_GE(r.seconds, r.comm_wait_s);
+  }
+  EXPECT_EQ(by_step.parameters_fnv1a(), report.parameters_fnv1a);
+}
 
 // Three parameters: `a` serves the samples of type 0, `b` those of type 1, `c` none. The combined
 // batch of 6 is of types 0 0 0 0 1 1, so at 2 ranks rank 0 gets no gradient for b; at 3 ranks
