@@ -1,12 +1,11 @@
 // Communicator basics: dtypes, backend choice, operation descriptions, checks and the abort path.
 #include "comm/communicator.hpp"
 
-#include <mpi.h>
-
 #include <cstdio>
 #include <cstdlib>
 
 #include "comm/comm_internal.hpp"
+#include "comm/mpi_native.hpp"
 #include "core/error.hpp"
 
 namespace tickstream::comm {
@@ -190,6 +189,12 @@ void abort_job(const CommOptions& options, bool& printed, const std::string& mes
     std::fflush(stderr);
   }
   if (options.on_abort) options.on_abort(message, exit_code);
+  abort_mpi_job(exit_code);
+}
+
+}  // namespace detail
+
+void abort_mpi_job(int exit_code) {
   int initialized = 0;
   int finalized = 0;
   MPI_Initialized(&initialized);
@@ -197,6 +202,4 @@ void abort_job(const CommOptions& options, bool& printed, const std::string& mes
   if (initialized && !finalized) MPI_Abort(MPI_COMM_WORLD, exit_code);
   std::_Exit(exit_code);
 }
-
-}  // namespace detail
 }  // namespace tickstream::comm

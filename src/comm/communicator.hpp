@@ -30,7 +30,7 @@ constexpr DType dtype_of() {
 }
 
 // A typed, contiguous buffer: built from a typed pointer, a vector or a tensor
-// (comm/tensor_buffer.hpp), never from a hand-written count and dtype.
+// (train/tensor_buffer.hpp), never from a hand-written count and dtype.
 struct Buffer {
   void* data = nullptr;
   int64_t count = 0;

@@ -26,6 +26,10 @@ namespace tickstream::comm {
 // MPI backend over a duplicate of `comm` (host memory; MPI_Iallreduce and friends). Collective.
 std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm comm, CommOptions options);
 
+// Ends every rank of the MPI job with `exit_code` (MPI_Abort on the world; a plain exit when MPI
+// is not running). Never returns.
+[[noreturn]] void abort_mpi_job(int exit_code);
+
 // The MPI communicator under an MPI backend (its private duplicate). InternalError for another
 // backend.
 MPI_Comm native_mpi_comm(const Communicator& comm);

@@ -1,11 +1,9 @@
 // Job abort for an exception that escaped a command.
 #include "runtime/failure.hpp"
 
-#include <mpi.h>
-
 #include <cstdio>
-#include <cstdlib>
 
+#include "comm/mpi_native.hpp"
 #include "core/error.hpp"
 
 namespace tickstream {
@@ -15,12 +13,7 @@ void abort_job(const std::exception& e, int exit_code) {
   if (const auto* err = dynamic_cast<const Error*>(&e))
     std::fprintf(stderr, "  (raised at %s)\n", err->origin().c_str());
   std::fflush(stderr);
-  int initialized = 0;
-  int finalized = 0;
-  MPI_Initialized(&initialized);
-  MPI_Finalized(&finalized);
-  if (initialized && !finalized) MPI_Abort(MPI_COMM_WORLD, exit_code);
-  std::_Exit(exit_code);
+  comm::abort_mpi_job(exit_code);
 }
 
 }  // namespace tickstream
