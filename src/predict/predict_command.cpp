@@ -96,13 +96,18 @@ PredictSummary run_prediction(RankContext& ctx, const Config& config, const Pred
   });
   const double load_s = since(t_start);
   const int64_t group = store::kFeatureChunkTickers;  // the rows of one HDF5 chunk of /features
-  const auto rows = ticker_shard(store.tickers_count(), ctx.size(), ctx.rank(), group);
-  spdlog::debug("predict: rank {} scores tickers [{}, {}) at {} as-of bars on {}, batch {}", ctx.rank(), rows.first,
-                rows.second, asof.size(), device.str(), predictor->batch_size());
+  // Fixed global tiles of about one batch of tickers (the forward of one tile overlaps the read of
+  // the next), the same at every rank count: ranks own whole tiles and batches never span two, so
+  // every window is scored in the same batch, and predictions are bit-identical at any rank count.
+  const int64_t batch = comm::allreduce<int64_t>(comm, predictor->batch_size(), comm::ReduceOp::min);
   ScoreOptions options;
-  // A tile of about one batch of tickers: the forward of one tile overlaps the read of the next.
-  options.max_rows = (std::max(config.loader.chunk_tickers, predictor->batch_size()) + group - 1) / group * group;
+  options.max_rows = (std::max(config.loader.chunk_tickers, batch) + group - 1) / group * group;
+  const auto rows = ticker_shard(store.tickers_count(), ctx.size(), ctx.rank(), options.max_rows);
+  spdlog::debug("predict: rank {} scores tickers [{}, {}) at {} as-of bars on {}, batch {}, tiles of {} tickers",
+                ctx.rank(), rows.first, rows.second, asof.size(), device.str(), predictor->batch_size(),
+                options.max_rows);
   options.prefetch = config.loader.prefetch;
+  options.batch = batch;
   ScoreTimings st;
   PredictionSet set;
   auto t0 = Clock::now();

@@ -208,7 +208,7 @@ PredictionSet Predictor::score(const FeatureStoreInfo& store, std::pair<int64_t,
   const int64_t seq_len = model_config_.seq_len;
   const Normalizer norm(state_.feature_mean, state_.feature_std);
   const auto assembler = make_cpu_batch_assembler(norm, seq_len, store.features(), device_);
-  Batcher batcher(*model_, *assembler, batch_size_, state_.label_scale, timings);
+  Batcher batcher(*model_, *assembler, options.batch > 0 ? options.batch : batch_size_, state_.label_scale, timings);
   std::vector<Failure> failures;
   {
     ChunkReader reader(store.path, seq_len, /*with_labels=*/false);
@@ -221,8 +221,8 @@ PredictionSet Predictor::score(const FeatureStoreInfo& store, std::pair<int64_t,
       timings.read_wait_s += seconds_since(t0);
       if (!chunk) break;
       collect(*chunk, asof, seq_len, batcher, failures);
+      batcher.flush();  // batches never span two tiles: the same batches at every rank count
     }
-    batcher.flush();
     const LoaderStats s = loader.stats();
     timings.read_s = s.read_s, timings.bytes_read = s.bytes_read;
   }

@@ -33,6 +33,7 @@ struct ScoreOptions {
   int64_t max_rows = 256;           // tile rows ([loader] chunk_tickers)
   size_t tile_budget_bytes = 64u << 20;   // bytes one tile read may take
   int64_t prefetch = 2;             // [loader] prefetch
+  int64_t batch = 0;                // windows per forward (0: the predictor's batch size)
 };
 
 // Batch size for `batch_size` = 0 ("auto"): on a CUDA device the largest power of two whose

@@ -51,7 +51,7 @@ std::vector<Tile> score_tiles(std::pair<int64_t, int64_t> rows, const std::vecto
                                    int64_t seq_len, int64_t features, int64_t max_rows, size_t budget_bytes) {
   std::vector<Tile> out;
   if (asof.empty() || rows.second <= rows.first) return out;
-  const int64_t row_block = std::max<int64_t>(1, std::min(max_rows, rows.second - rows.first));
+  const int64_t row_block = std::max<int64_t>(1, max_rows);
   const auto bytes_per_bar = static_cast<size_t>(row_block * features) * sizeof(float) + static_cast<size_t>(row_block);
   const int64_t read_bars = std::max<int64_t>(static_cast<int64_t>(budget_bytes / std::max<size_t>(bytes_per_bar, 1)), seq_len);
   const int64_t span = std::max<int64_t>(1, read_bars - seq_len + 1);  // as-of bars per block

@@ -17,14 +17,18 @@ namespace tickstream {
 // when no bar qualifies (the date lies before the store's first bar, or the range is empty).
 std::vector<int64_t> asof_bars(const std::vector<int64_t>& time, int64_t from, int64_t to, const std::string& flag);
 
-// The tickers [begin, end) `rank` scores: balanced over ranks in whole groups of `group` rows (the
-// store's chunk rows, so no two ranks read the same HDF5 chunk); consecutive in rank order.
+// The tickers [begin, end) `rank` scores: balanced over ranks in whole groups of `group` rows
+// (prediction passes its global tile rows, a multiple of the store's chunk rows: no two ranks read
+// the same HDF5 chunk, and every rank's tiles are tiles of the one-rank run); consecutive in rank
+// order.
 std::pair<int64_t, int64_t> ticker_shard(int64_t tickers, int ranks, int rank, int64_t group);
 
 // Read tiles (data/shard_plan.hpp: end bars [bar_begin, bar_begin + bars) plus seq_len - 1 bars
-// of history) covering `rows` x the as-of bars: rows in blocks of at most `max_rows`, bars cut so
-// a block's read (`features` floats and a mask byte per cell) stays within `budget_bytes`, or one
-// window long when even that does not fit.
+// of history) covering `rows` x the as-of bars: rows in blocks of `max_rows` starting at
+// rows.first (the last block ends at rows.second), bars cut so a full block's read (`features`
+// floats and a mask byte per cell) stays within `budget_bytes`, or one window long when even that
+// does not fit. With rows.first a multiple of max_rows, the tiles are fixed global tiles: the same
+// at every rank count.
 std::vector<Tile> score_tiles(std::pair<int64_t, int64_t> rows, const std::vector<int64_t>& asof, int64_t seq_len,
                               int64_t features, int64_t max_rows, size_t budget_bytes);
 
