@@ -11,6 +11,7 @@ struct PredictArgs {
   std::string config, checkpoint, out, asof, from, to;
   std::vector<std::string> overrides;
   double min_confidence = -1;  // < 0: [predict] min_confidence
+  DeviceFlags device;
 };
 
 nlohmann::json to_json(const PredictArgs& a) {
@@ -37,9 +38,13 @@ void add_predict(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--out", a->out, "preds.h5 | preds.csv | postgresql://user@host:port/db[?table=NAME]")->required();
   cmd->add_option("--min-confidence", a->min_confidence, "Drop rows below this confidence (default [predict] min_confidence)")
       ->check(CLI::Range(0.0, 1.0));
+  add_device_flags(*cmd, a->device);
   cmd->callback([&runner, a] {
     if (a->asof.empty() && a->from.empty()) throw CLI::RequiredError("--asof or --from/--to");
-    runner = [a](RankContext& ctx) { return run_ml_command(ctx, "predict", to_json(*a)); };
+    runner = [a](RankContext& ctx) {
+      apply_device_flags(ctx, a->device);
+      return run_ml_command(ctx, "predict", to_json(*a));
+    };
   });
 }
 

@@ -13,6 +13,7 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   bool resume = false;
   int64_t stop_after = 0;
+  DeviceFlags device;
 };
 
 }  // namespace
@@ -26,9 +27,11 @@ void add_train(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--stop-after", a->stop_after,
                   "Stop after this many steps of this run, with a checkpoint, as if preempted (tests)")
       ->check(CLI::NonNegativeNumber);
+  add_device_flags(*cmd, a->device);
   cmd->callback([&runner, a] {
     runner = [a](RankContext& ctx) {
       const StopSignalGuard startup;  // SIGTERM/SIGUSR1 before the first step: stop there, checkpoint
+      apply_device_flags(ctx, a->device);
       return run_ml_command(ctx, "train", {{"config", a->config}, {"set", a->overrides},
                                            {"resume", a->resume}, {"stop_after", a->stop_after}});
     };

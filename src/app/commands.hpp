@@ -24,6 +24,16 @@ void add_predict(CLI::App& app, CommandRunner& runner);
 void add_bench(CLI::App& app, CommandRunner& runner);
 void add_version(CLI::App& app, CommandRunner& runner);
 
+// `--device auto|cuda|cpu` and `--oversubscribe-gpus` of the commands that run on a device.
+struct DeviceFlags {
+  std::string device = "auto";
+  bool oversubscribe_gpus = false;
+};
+void add_device_flags(CLI::App& cmd, DeviceFlags& flags);
+// Applies them to the rank's placement and chooses it, agreed over the ranks (a bad request is
+// exit 2 on every rank, naming the node's problem).
+void apply_device_flags(RankContext& ctx, const DeviceFlags& flags);
+
 // Prints on rank 0 only (progress and results).
 void print_root(const RankContext& ctx, const std::string& text);
 

@@ -37,12 +37,41 @@ int affinity_cores() {
 
 }  // namespace
 
+DeviceRequest parse_device_request(const std::string& text, const char* what) {
+  if (text == "auto") return DeviceRequest::automatic;
+  if (text == "cuda") return DeviceRequest::cuda;
+  if (text == "cpu") return DeviceRequest::cpu;
+  TS_INPUT_ERROR("{} {}: expected auto, cuda or cpu", what, text);
+}
+
+namespace {
+
+// The device of a rank that may use the node's GPUs (InputError when the node has too few).
+int gpu_for(const PlacementInput& in, int local_rank) {
+  TS_REQUIRE_INPUT(in.local_size <= in.visible_gpus || in.oversubscribe_gpus,
+                   "{} ranks on this node but {} GPU(s) visible: run at most {} rank(s) per node (mpirun "
+                   "--map-by ppr:{}:node, Slurm --ntasks-per-node={}), or pass --oversubscribe-gpus to share "
+                   "the GPUs (prediction; NCCL refuses two training ranks on one GPU)",
+                   in.local_size, in.visible_gpus, in.visible_gpus, in.visible_gpus, in.visible_gpus);
+  return local_rank % in.visible_gpus;
+}
+
+}  // namespace
+
 Placement choose_placement(const PlacementInput& in) {
   Placement p;
   p.local_rank = in.slurm_localid.empty() ? in.local_rank
                                           : parse_count(in.slurm_localid, "SLURM_LOCALID", 0);
-  if (in.visible_gpus > 0) p.device = p.local_rank % in.visible_gpus;
-  else p.gpu_note = in.gpu_note.empty() ? "no CUDA device visible" : in.gpu_note;
+  p.gpu_required = in.request == DeviceRequest::cuda;
+  const std::string no_gpu = in.gpu_note.empty() ? "no CUDA device visible" : in.gpu_note;
+  if (in.request == DeviceRequest::cpu) {
+    p.gpu_note = "--device cpu";
+  } else if (in.visible_gpus > 0) {
+    p.device = gpu_for(in, p.local_rank);
+  } else {
+    TS_REQUIRE_INPUT(in.request != DeviceRequest::cuda, "--device cuda: no usable GPU on this node ({})", no_gpu);
+    p.gpu_note = no_gpu;
+  }
   const int share = std::max(1, in.cores / std::max(1, in.local_size));
   p.cpu_threads = in.threads_env.empty() ? share : parse_count(in.threads_env, "TICKSTREAM_THREADS", 1);
   p.summary = p.device >= 0

@@ -65,8 +65,19 @@ void RankContext::ensure_kokkos() {
 }
 
 const Placement& RankContext::placement() {
-  if (!placement_) placement_ = choose_placement(placement_input(local_rank_, local_size_));
+  if (!placement_) {
+    PlacementInput in = placement_input(local_rank_, local_size_);
+    in.request = device_request_;
+    in.oversubscribe_gpus = oversubscribe_gpus_;
+    placement_ = choose_placement(in);
+  }
   return *placement_;
+}
+
+void RankContext::request_device(DeviceRequest request, bool oversubscribe_gpus) {
+  TS_CHECK(!placement_, "the device was requested after the placement was chosen");
+  device_request_ = request;
+  oversubscribe_gpus_ = oversubscribe_gpus;
 }
 
 void RankContext::setup_logging(const RankContextOptions& options) {

@@ -41,6 +41,9 @@ class RankContext {
   // Device and thread count of this rank (runtime/placement.hpp), decided on first use (querying
   // CUDA costs start-up time that subcommands without a device should not pay).
   const Placement& placement();
+  // What `--device` / `--oversubscribe-gpus` ask of the placement; before placement() is first
+  // called.
+  void request_device(DeviceRequest request, bool oversubscribe_gpus);
 
  private:
   void setup_logging(const RankContextOptions& options);
@@ -49,6 +52,8 @@ class RankContext {
   bool owns_mpi_ = false;
   bool owns_kokkos_ = false;
   std::optional<Placement> placement_;
+  DeviceRequest device_request_ = DeviceRequest::automatic;
+  bool oversubscribe_gpus_ = false;
   std::unique_ptr<comm::Communicator> comm_;
 };
 

@@ -120,6 +120,17 @@ set +e; wait "$PID"; RC=$?; set -e
 grep -q "signal 10 after 0 steps" "$WORK/startsig.out" || { cat "$WORK/startsig.out" >&2; fail "no stop at step 0"; }
 ls "$WORK/startsig/ckpt/"ckpt-00000000.json >/dev/null || fail "no checkpoint at step 0 after an early SIGUSR1"
 
+# --device cuda where no GPU is usable: exit 2 with the reason (CPU machines; CI). More ranks on a
+# node than GPUs: exit 2 naming the fix, unless --oversubscribe-gpus.
+job dev 4
+if [[ "$("$BIN" version --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["gpus"])')" == 0 ]]; then
+  expect_exit 2 "$BIN" train --config "$WORK/dev.toml" --device cuda
+  expect_stderr "\-\-device cuda: no usable GPU on this node"
+fi
+expect_exit 2 env TICKSTREAM_GPUS=1 "${MPIRUN[@]}" -x TICKSTREAM_GPUS -np 2 "$BIN" train --config "$WORK/dev.toml"
+expect_stderr "2 ranks on this node but 1 GPU(s) visible"
+expect_stderr "\-\-oversubscribe-gpus"
+
 # SIGKILL of one rank mid-training: mpirun exits non-zero within 30 s.
 job kill 100000
 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/kill.toml" >"$WORK/kill.out" 2>&1 &

@@ -24,6 +24,12 @@ PlacementInput input(int local_rank, int local_size, int gpus, int cores, std::s
   return in;
 }
 
+// The same input with --oversubscribe-gpus (more ranks than GPUs on the node, sharing them).
+PlacementInput shared(PlacementInput in) {
+  in.oversubscribe_gpus = true;
+  return in;
+}
+
 struct Case {
   const char* what;
   PlacementInput in;
@@ -34,12 +40,12 @@ TEST(Placement, TableOfCases) {
   const std::vector<Case> cases = {
       {"single rank, no GPU, 8 cores", input(0, 1, 0, 8), -1, 8, 0},
       {"single rank, one GPU", input(0, 1, 1, 8), 0, 8, 0},
-      {"4 ranks/node, 2 GPUs: rank 0", input(0, 4, 2, 16), 0, 4, 0},
-      {"4 ranks/node, 2 GPUs: rank 1", input(1, 4, 2, 16), 1, 4, 1},
-      {"4 ranks/node, 2 GPUs: rank 2", input(2, 4, 2, 16), 0, 4, 2},
-      {"4 ranks/node, 2 GPUs: rank 3", input(3, 4, 2, 16), 1, 4, 3},
+      {"4 ranks/node, 2 GPUs: rank 0", shared(input(0, 4, 2, 16)), 0, 4, 0},
+      {"4 ranks/node, 2 GPUs: rank 1", shared(input(1, 4, 2, 16)), 1, 4, 1},
+      {"4 ranks/node, 2 GPUs: rank 2", shared(input(2, 4, 2, 16)), 0, 4, 2},
+      {"4 ranks/node, 2 GPUs: rank 3", shared(input(3, 4, 2, 16)), 1, 4, 3},
       {"8 GPUs, local rank 5", input(5, 8, 8, 64), 5, 8, 5},
-      {"SLURM_LOCALID 3 overrides local rank 0", input(0, 4, 2, 16, "3"), 1, 4, 3},
+      {"SLURM_LOCALID 3 overrides local rank 0", shared(input(0, 4, 2, 16, "3")), 1, 4, 3},
       {"SLURM_LOCALID 2 overrides local rank 1", input(1, 4, 4, 16, "2"), 2, 4, 2},
       {"SLURM_LOCALID 0 on a CPU rank", input(3, 4, 0, 16, "0"), -1, 4, 0},
       {"no GPUs, 3 ranks on 8 cores", input(2, 3, 0, 8), -1, 2, 2},
@@ -58,9 +64,49 @@ TEST(Placement, TableOfCases) {
   }
 }
 
+TEST(Placement, MoreRanksThanGpusIsAnInputErrorNamingTheFix) {
+  try {
+    choose_placement(input(2, 4, 2, 16));
+    FAIL() << "4 ranks on 2 GPUs without --oversubscribe-gpus";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("4 ranks on this node but 2 GPU(s)"), std::string::npos) << m;
+    EXPECT_NE(m.find("--oversubscribe-gpus"), std::string::npos) << m;
+  }
+  EXPECT_EQ(choose_placement(input(1, 2, 2, 16)).device, 1);  // as many ranks as GPUs: fine
+}
+
+TEST(Placement, DeviceRequests) {
+  PlacementInput cuda = input(0, 1, 0, 8);
+  cuda.request = DeviceRequest::cuda;
+  cuda.gpu_note = "CUDA driver: no device";
+  try {
+    choose_placement(cuda);
+    FAIL() << "--device cuda without a GPU";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--device cuda: no usable GPU on this node (CUDA driver: no device)"),
+              std::string::npos) << e.what();
+  }
+  cuda.visible_gpus = 1;
+  const Placement on_gpu = choose_placement(cuda);
+  EXPECT_EQ(on_gpu.device, 0);
+  EXPECT_TRUE(on_gpu.gpu_required);
+  PlacementInput cpu = input(0, 1, 2, 8);
+  cpu.request = DeviceRequest::cpu;
+  const Placement on_cpu = choose_placement(cpu);
+  EXPECT_EQ(on_cpu.device, -1);
+  EXPECT_FALSE(on_cpu.gpu_required);
+  EXPECT_EQ(on_cpu.gpu_note, "--device cpu");
+  const Placement fallback = choose_placement(input(0, 1, 0, 8));  // auto: the CPU, not an error
+  EXPECT_EQ(fallback.device, -1);
+  EXPECT_FALSE(fallback.gpu_required);
+  EXPECT_EQ(parse_device_request("cuda"), DeviceRequest::cuda);
+  EXPECT_THROW(parse_device_request("gpu"), InputError);
+}
+
 TEST(Placement, FourRanksOnTwoGpusAlternate) {
   std::vector<int> devices;
-  for (int r = 0; r < 4; ++r) devices.push_back(choose_placement(input(r, 4, 2, 16)).device);
+  for (int r = 0; r < 4; ++r) devices.push_back(choose_placement(shared(input(r, 4, 2, 16))).device);
   EXPECT_EQ(devices, (std::vector<int>{0, 1, 0, 1}));
 }
 
@@ -100,7 +146,7 @@ TEST(Placement, RanksTimesThreadsFitTheCores) {
   for (int local_size = 1; local_size <= kCores; ++local_size) {
     for (int r = 0; r < local_size; ++r) {
       for (int gpus : {0, 1, 2}) {
-        const Placement p = choose_placement(input(r, local_size, gpus, kCores));
+        const Placement p = choose_placement(shared(input(r, local_size, gpus, kCores)));
         EXPECT_GE(p.cpu_threads, 1) << local_size;
         EXPECT_LE(local_size * p.cpu_threads, kCores) << "local_size " << local_size;
         // The share is the whole quotient: one more thread per rank would oversubscribe.
@@ -141,7 +187,7 @@ TEST(Placement, InputFromTheEnvironment) {
   EXPECT_GE(in.cores, 1);
   EXPECT_EQ(in.threads_env, "5");
   EXPECT_EQ(in.slurm_localid, "4");
-  const Placement p = choose_placement(in);
+  const Placement p = choose_placement(shared(in));  // 6 ranks on 3 GPUs: shared
   EXPECT_EQ(p.device, 1);  // 4 mod 3
   EXPECT_EQ(p.cpu_threads, 5);
 }
