@@ -37,6 +37,9 @@ struct Buffer {
   DType dtype = DType::f32;
   Memory memory = Memory::host;
   int device = -1;  // CUDA ordinal for Memory::cuda
+  // Memory::cuda: the cudaStream_t whose queued work produces the buffer (libtorch's current
+  // stream for tensors); the operation is ordered after it. nullptr: the legacy default stream.
+  void* stream = nullptr;
 
   size_t bytes() const { return static_cast<size_t>(count) * dtype_size(dtype); }
 };

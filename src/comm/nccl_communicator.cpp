@@ -119,7 +119,7 @@ class NcclCommunicator final : public Communicator {
   void check_device(const Buffer& buffer, const char* what) const;
   OpInfo enter(OpKind kind, const Buffer& buffer, ReduceOp op, int root);
   template <typename Issue>
-  std::unique_ptr<Work> launch(const OpInfo& info, Issue&& issue);
+  std::unique_ptr<Work> launch(const OpInfo& info, void* producer, Issue&& issue);
 
   int rank_ = 0;
   int size_ = 1;
@@ -127,7 +127,7 @@ class NcclCommunicator final : public Communicator {
   CommOptions options_;
   ncclComm_t comm_ = nullptr;
   cudaStream_t stream_ = nullptr;
-  cudaEvent_t ready_ = nullptr;  // recorded on the legacy default stream before each operation
+  cudaEvent_t ready_ = nullptr;  // recorded on the producing stream before each operation
   void* scratch_ = nullptr;      // one int32 on the device: the barrier's allreduce
   std::vector<cudaEvent_t> free_events_;
   int64_t next_seq_ = 0;
@@ -150,7 +150,24 @@ void NcclCommunicator::init(Communicator& bootstrap) {
     if (rank_ == 0) TS_CHECK_NCCL(ncclGetUniqueId(&id));
   });
   bootstrap.broadcast(host_buffer(reinterpret_cast<uint8_t*>(&id), sizeof(id)), 0);
-  TS_CHECK_NCCL(ncclCommInitRank(&comm_, size_, id, rank_));
+  // Non-blocking init under the communicator's timeout: a rank that never arrives ends the job
+  // (the init is collective over the NCCL ranks) instead of hanging it.
+  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+  config.blocking = 0;
+  const ncclResult_t started = ncclCommInitRankConfig(&comm_, size_, id, rank_, &config);
+  TS_CHECK(started == ncclSuccess || started == ncclInProgress, "ncclCommInitRankConfig failed: {}",
+           ncclGetErrorString(started));
+  ncclResult_t state = ncclInProgress;
+  const auto done = [&] {
+    if (ncclCommGetAsyncError(comm_, &state) != ncclSuccess) state = ncclInternalError;
+    return state != ncclInProgress;
+  };
+  if (!detail::poll_until(done, [] {}, options_.timeout))
+    abort(fmt::format("NCCL communicator set-up on device {} did not complete within {}: a rank did not "
+                      "arrive (the set-up is collective)", device_, detail::seconds_text(options_.timeout)),
+          kExitInternal);
+  TS_CHECK(state == ncclSuccess, "NCCL communicator set-up failed on device {}: {} ({})", device_,
+           ncclGetErrorString(state), ncclGetLastError(comm_));
 }
 
 void NcclCommunicator::release() noexcept {
@@ -198,12 +215,13 @@ OpInfo NcclCommunicator::enter(OpKind kind, const Buffer& buffer, ReduceOp op, i
   return detail::make_op(next_seq_++, kind, buffer, op, root);
 }
 
-// Orders the operation after the work already queued on the legacy default stream (and so on
-// every blocking stream), enqueues it on the comm stream and records its completion event.
+// Orders the operation after the work already queued on the stream that produces its buffer
+// (libtorch's current stream for tensors; the legacy default stream, and so every blocking
+// stream, when none is named), enqueues it on the comm stream and records its completion event.
 template <typename Issue>
-std::unique_ptr<Work> NcclCommunicator::launch(const OpInfo& info, Issue&& issue) {
+std::unique_ptr<Work> NcclCommunicator::launch(const OpInfo& info, void* producer, Issue&& issue) {
   DeviceScope scope(device_);
-  TS_CHECK_CUDA(cudaEventRecord(ready_, cudaStreamLegacy));
+  TS_CHECK_CUDA(cudaEventRecord(ready_, producer != nullptr ? static_cast<cudaStream_t>(producer) : cudaStreamLegacy));
   TS_CHECK_CUDA(cudaStreamWaitEvent(stream_, ready_, 0));
   TS_CHECK_NCCL(issue());
   cudaEvent_t event = nullptr;
@@ -222,7 +240,7 @@ std::unique_ptr<Work> NcclCommunicator::allreduce_async(Buffer buffer, ReduceOp 
   detail::check_allreduce(buffer, op, Memory::cuda);
   check_device(buffer, "allreduce");
   const OpInfo info = enter(OpKind::allreduce, buffer, op, -1);
-  return launch(info, [&] {
+  return launch(info, buffer.stream, [&] {
     return ncclAllReduce(buffer.data, buffer.data, static_cast<size_t>(buffer.count),
                          nccl_type(buffer.dtype), nccl_op(op), comm_, stream_);
   });
@@ -232,7 +250,7 @@ std::unique_ptr<Work> NcclCommunicator::broadcast_async(Buffer buffer, int root)
   detail::check_broadcast(buffer, root, size_, Memory::cuda);
   check_device(buffer, "broadcast");
   const OpInfo info = enter(OpKind::broadcast, buffer, ReduceOp::sum, root);
-  return launch(info, [&] {
+  return launch(info, buffer.stream, [&] {
     return ncclBroadcast(buffer.data, buffer.data, static_cast<size_t>(buffer.count),
                          nccl_type(buffer.dtype), root, comm_, stream_);
   });
@@ -243,7 +261,7 @@ std::unique_ptr<Work> NcclCommunicator::allgather_async(Buffer send, Buffer recv
   check_device(send, "allgather send");
   check_device(recv, "allgather recv");
   const OpInfo info = enter(OpKind::allgather, send, ReduceOp::sum, -1);
-  return launch(info, [&] {
+  return launch(info, send.stream, [&] {
     return ncclAllGather(send.data, recv.data, static_cast<size_t>(send.count),
                          nccl_type(send.dtype), comm_, stream_);
   });
@@ -251,7 +269,7 @@ std::unique_ptr<Work> NcclCommunicator::allgather_async(Buffer send, Buffer recv
 
 void NcclCommunicator::barrier() {
   const OpInfo info = enter(OpKind::barrier, detail::no_buffer(), ReduceOp::sum, -1);
-  launch(info, [&] {
+  launch(info, nullptr, [&] {
     return ncclAllReduce(scratch_, scratch_, 1, ncclInt32, ncclSum, comm_, stream_);
   })->wait();
 }

@@ -1,6 +1,10 @@
 // Communicator buffers from libtorch tensors.
 #include "train/tensor_buffer.hpp"
 
+#ifdef TICKSTREAM_WITH_CUDA
+#include <c10/cuda/CUDAStream.h>
+#endif
+
 #include "core/error.hpp"
 
 namespace tickstream::comm {
@@ -27,6 +31,10 @@ Buffer tensor_buffer(const torch::Tensor& t) {
   b.dtype = dtype_of_tensor(t);
   b.memory = t.is_cuda() ? Memory::cuda : Memory::host;
   b.device = t.is_cuda() ? t.get_device() : -1;
+#ifdef TICKSTREAM_WITH_CUDA
+  // The collective runs after the work libtorch queued for this tensor (its current stream).
+  if (t.is_cuda()) b.stream = c10::cuda::getCurrentCUDAStream(t.get_device()).stream();
+#endif
   return b;
 }
 
