@@ -36,6 +36,7 @@ foreach(_py IN LISTS _ts_pythons)
     set(_ts_torch_python "${_py}")
   endif()
 endforeach()
+set(TICKSTREAM_PYTHON_RESOLVED "${_ts_torch_python}")  # the python whose torch was found (tests)
 
 set(_ts_user_torch FALSE)
 if(Torch_DIR OR DEFINED ENV{Torch_DIR} OR CMAKE_PREFIX_PATH OR DEFINED ENV{CMAKE_PREFIX_PATH})
