@@ -3,6 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
+#ifdef TICKSTREAM_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
 #include "core/error.hpp"
 
 namespace tickstream {
@@ -19,6 +23,22 @@ torch::Device prepare_device(RankContext& ctx) {
     spdlog::info("no GPU ({}): every rank runs on the CPU",
                  p.device >= 0 ? "libtorch finds no usable CUDA device" : p.gpu_note);
   return torch::kCPU;
+}
+
+std::optional<DeviceMemory> device_memory(const torch::Device& device) {
+  if (!device.is_cuda()) return std::nullopt;
+#ifdef TICKSTREAM_WITH_CUDA
+  using c10::CachingDeviceAllocator::StatType;
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+  const auto aggregate = static_cast<size_t>(StatType::AGGREGATE);
+  DeviceMemory m;
+  m.allocated_mb = static_cast<double>(stats.allocated_bytes[aggregate].current) / 1e6;
+  m.reserved_mb = static_cast<double>(stats.reserved_bytes[aggregate].current) / 1e6;
+  m.peak_mb = static_cast<double>(stats.allocated_bytes[aggregate].peak) / 1e6;
+  return m;
+#else
+  return std::nullopt;
+#endif
 }
 
 }  // namespace tickstream

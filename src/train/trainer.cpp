@@ -14,6 +14,7 @@
 #include "core/keyed_rng.hpp"
 #include "data/loader_stats.hpp"
 #include "model/checkpoint.hpp"
+#include "model/device.hpp"
 #include "train/grad_sync.hpp"
 #include "train/metrics_log.hpp"
 #include "train/precision.hpp"
@@ -144,6 +145,20 @@ double agreed_stall(TrainerState& s, nlohmann::json* mine) {
   return v[0] >= 0 ? v[0] : std::numeric_limits<double>::quiet_NaN();
 }
 
+// Every rank's device memory (collective): [{rank, allocated, reserved, peak}] in MB, null when no
+// rank trains on a GPU.
+nlohmann::json device_memory_by_rank(TrainerState& s) {
+  const std::optional<DeviceMemory> mine = device_memory(s.options.device);
+  std::vector<double> all(static_cast<size_t>(3 * s.control.size()));
+  std::vector<double> own{mine ? mine->allocated_mb : -1.0, mine ? mine->reserved_mb : -1.0, mine ? mine->peak_mb : -1.0};
+  s.control.allgather(comm::host_buffer(own), comm::host_buffer(all));
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t r = 0; r < static_cast<size_t>(s.control.size()); ++r)
+    if (all[3 * r] >= 0)
+      out.push_back({{"rank", r}, {"allocated", all[3 * r]}, {"reserved", all[3 * r + 1]}, {"peak", all[3 * r + 2]}});
+  return out.empty() ? nlohmann::json() : out;
+}
+
 // One line per epoch on rank 0: rank 0's loader statistics and the worst stall over the ranks.
 void report_loader(TrainerState& s, int64_t epoch) {
   nlohmann::json mine;
@@ -167,11 +182,13 @@ bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double w
   }
   const double loss = mean_loss(s);
   const double stall = agreed_stall(s, nullptr);
+  const nlohmann::json memory = device_memory_by_rank(s);
   if (s.log) {
     const ProgressRecord p{s.ckpt.step, s.schedule.total_steps, s.ckpt.epoch, loss, lr, samples_per_s, wall_s,
                            s.run_start};
     nlohmann::json record = metrics_record(p, e.metrics, e.val_loss);
     record["stall_fraction"] = std::isfinite(stall) ? nlohmann::json(stall) : nlohmann::json();
+    record["device_memory_mb"] = memory;
     s.log->write(record);
     spdlog::info("eval step {}: val_loss {:.5f}  IC {:.4f}  rank IC {:.4f}  ICIR {:.3f}  dir acc {:.4f}", s.ckpt.step,
               e.val_loss, e.metrics.ic, e.metrics.rank_ic, e.metrics.icir, e.metrics.dir_acc);

@@ -46,6 +46,9 @@ expect_stderr "no complete checkpoint"
 expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/full.toml"
 FULL=$(checksum)
 [[ $(wc -l < "$WORK/full/metrics.jsonl") -eq 3 ]] || fail "expected 3 evaluations in the metrics log"
+# Device memory per GPU rank: null where every rank trains on the CPU (this machine, CI).
+/usr/bin/python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if all("device_memory_mb" in x and x["device_memory_mb"] is None for x in r) else 1)' \
+  "$WORK/full/metrics.jsonl" || fail "metrics records lack device_memory_mb (null on CPU ranks)"
 job split
 expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/split.toml" --stop-after 12
 grep -q "stop_after after 12 steps" "$WORK/stdout" || fail "did not stop after 12 steps"
