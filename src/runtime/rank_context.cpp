@@ -43,12 +43,6 @@ std::unique_ptr<comm::Communicator> RankContext::make_communicator(comm::CommOpt
   return comm::make_mpi_communicator(MPI_COMM_WORLD, std::move(options));
 }
 
-void RankContext::set_timeout(std::chrono::milliseconds timeout) {
-  comm::CommOptions options;
-  options.timeout = timeout;
-  comm_.reset();
-  comm_ = make_communicator(options);
-}
 
 RankContext::~RankContext() {
   comm_.reset();  // frees its MPI communicators before MPI_Finalize

@@ -1,7 +1,6 @@
 // RankContext: MPI and Kokkos lifetime (RAII), rank/size/local rank, hostname, logging setup.
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,11 +22,9 @@ class RankContext {
   RankContext(const RankContext&) = delete;
   RankContext& operator=(const RankContext&) = delete;
 
-  // The job's host communicator (MPI over every rank; timeout CommOptions' default until
-  // set_timeout): every collective of a command goes through it or one made by make_communicator.
+  // The job's host communicator (MPI over every rank, CommOptions' default timeout): every
+  // collective of a command goes through it or one made by make_communicator.
   comm::Communicator& comm() { return *comm_; }
-  // Replaces the world communicator's timeout (a command's [dist] timeout_s). Collective.
-  void set_timeout(std::chrono::milliseconds timeout);
   // A further host communicator over every rank (its own sequence and arrival board). Collective.
   std::unique_ptr<comm::Communicator> make_communicator(comm::CommOptions options) const;
   int rank() const { return rank_; }
