@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "core/stopwatch.hpp"
 #include "data/loader_stats.hpp"
 #include "store/h5.hpp"
 #include "kernels/window_gather.hpp"
@@ -17,8 +18,6 @@ namespace tickstream {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
 uint64_t fnv(const void* data, size_t n, uint64_t h) {
   const auto* b = static_cast<const unsigned char*>(data);
   size_t i = 0;

@@ -13,6 +13,7 @@
 
 #include "comm/collectives.hpp"
 #include "core/error.hpp"
+#include "core/stopwatch.hpp"
 #include "core/hash.hpp"
 #include "comm/agreement.hpp"
 #include "store/file_util.hpp"
@@ -26,8 +27,6 @@ namespace tickstream {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // CPU seconds (user + system) of this process's threads: the calling thread, and all the others
 // (MPI/PMIx helpers, and BLAS or OpenMP pools that ignore the rank's thread count).

@@ -13,21 +13,18 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/stopwatch.hpp"
 
 extern char** environ;
 
 namespace tickstream {
 namespace {
 
-double since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // Reads the pipe until EOF or the deadline; returns false on timeout.
 bool drain(int fd, std::string& out, std::chrono::steady_clock::time_point t0, double timeout_s) {
   char buf[65536];
   while (true) {
-    const double left = timeout_s - since(t0);
+    const double left = timeout_s - seconds_since(t0);
     if (left <= 0) return false;
     pollfd p{fd, POLLIN, 0};
     const int rc = poll(&p, 1, static_cast<int>(left * 1000) + 1);
@@ -79,7 +76,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s
   if (res.timed_out) kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
-  res.seconds = since(t0);
+  res.seconds = seconds_since(t0);
   res.exit_code = !res.timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return res;
 }

@@ -11,16 +11,13 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/stopwatch.hpp"
 #include "store/h5.hpp"
 
 namespace tickstream {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // Shared by the loader, its thread and the deleters of the chunks it hands out (which may
 // outlive the loader). One mutex guards everything; no chunk is ever released while it is held,

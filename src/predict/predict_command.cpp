@@ -10,6 +10,7 @@
 
 #include "comm/collectives.hpp"
 #include "core/error.hpp"
+#include "core/stopwatch.hpp"
 #include "core/time.hpp"
 #include "features/feature_writer.hpp"
 #include "predict/cross_section.hpp"
@@ -23,8 +24,6 @@ namespace tickstream {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 std::string resolve(const std::string& checkpoint) {
   const auto path = resolve_checkpoint(checkpoint);
@@ -94,7 +93,7 @@ PredictSummary run_prediction(RankContext& ctx, const Config& config, const Pred
     asof = asof_bars(store.time, request.from, request.to, request.from == request.to ? "--asof" : "--from/--to");
     predictor = std::make_unique<Predictor>(checkpoint, store, device, request.batch_size);
   });
-  const double load_s = since(t_start);
+  const double load_s = seconds_since(t_start);
   const int64_t group = store::kFeatureChunkTickers;  // the rows of one HDF5 chunk of /features
   // Fixed global tiles of about one batch of tickers (the forward of one tile overlaps the read of
   // the next), the same at every rank count: ranks own whole tiles and batches never span two, so
@@ -112,16 +111,16 @@ PredictSummary run_prediction(RankContext& ctx, const Config& config, const Pred
   PredictionSet set;
   auto t0 = Clock::now();
   run_agreed(comm, [&] { set = predictor->score(store, rows, asof, options, st); });
-  const double score_s = since(t0);
+  const double score_s = seconds_since(t0);
   t0 = Clock::now();
   const auto scored_here = static_cast<int64_t>(set.rows.size());
   assign_cross_sectional_ranks(comm, set.rows);
   const int64_t filtered_here = drop_below_confidence(set.rows, request.min_confidence);
-  const double rank_s = since(t0);
+  const double rank_s = seconds_since(t0);
   t0 = Clock::now();
   maybe_inject_fault("predict_write", comm.rank());  // the others are in the sink's collectives
   sink->write(comm, set);
-  const double write_s = since(t0);
+  const double write_s = seconds_since(t0);
   PredictSummary r;
   r.checkpoint = checkpoint, r.model_id = predictor->state().model_id, r.sink = sink->describe();
   r.ranks = ctx.size(), r.device = device.str(), r.batch_size = predictor->batch_size();
@@ -139,7 +138,7 @@ PredictSummary run_prediction(RankContext& ctx, const Config& config, const Pred
   PredictSeconds& t = r.seconds;
   t.load = load_s, t.score = score_s, t.rank = rank_s, t.write = write_s, t.read_wait = st.read_wait_s;
   t.gather = st.gather_s, t.forward = st.forward_s, t.reasons = st.reasons_s, t.loader_read = st.read_s;
-  t.total = since(t_start);
+  t.total = seconds_since(t_start);
   reduce_fields<double>(comm, {&t.load, &t.score, &t.rank, &t.write, &t.read_wait, &t.gather, &t.forward, &t.reasons,
                                &t.loader_read, &t.total}, comm::ReduceOp::max);
   return r;

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
+#include "core/stopwatch.hpp"
 #include "data/chunk_loader.hpp"
 #include "data/normalizer.hpp"
 #include "model/batch_assembler.hpp"
@@ -23,10 +24,6 @@ namespace {
 // GPT on the 2-core VM (13.5k windows/s; 1024: 11.6k; bench predict).
 constexpr int64_t kCpuBatch = 128;
 constexpr int64_t kMaxAutoBatch = 65536;
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // A generous estimate of the activation bytes one window's forward holds at its peak (inference
 // frees each layer's intermediates): the input, a block's hidden states and MLP expansion, and

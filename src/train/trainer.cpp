@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include "core/error.hpp"
+#include "core/stopwatch.hpp"
 #include <spdlog/spdlog.h>
 #include "runtime/fault.hpp"
 #include "runtime/signals.hpp"
@@ -26,8 +27,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr uint64_t kDropoutPurpose = 0xd409;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 int64_t total_steps(const Config& c, int64_t steps_per_epoch) {
   const int64_t all = c.train.epochs * steps_per_epoch;
