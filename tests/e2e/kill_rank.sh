@@ -8,27 +8,13 @@ source "$(dirname "$0")/common.sh"
 
 "$BIN" synth --tickers 24 --days 300 --seed 5 --signal 0.2 --csv-dir "$WORK/csv" >/dev/null
 "$BIN" synth --tickers 24 --days 300 --seed 5 --signal 0.2 --store "$WORK/s.h5" >/dev/null
-cat > "$WORK/job.toml" <<TOML
-[data]
-store = "$WORK/s.h5"
-train_start = 2010-01-04
-train_end = 2010-09-30
-valid_start = 2010-10-01
-valid_end = 2010-12-31
-[model]
-kind = "gpt"
-d_model = 16
-n_layers = 1
-n_heads = 2
-seq_len = 16
-[train]
+small_job "[train]
 batch_size = 16
 max_steps = 200
 eval_every = 100
 checkpoint_every = 1
-checkpoint_dir = "$WORK/ckpt"
-metrics = "$WORK/metrics.jsonl"
-TOML
+checkpoint_dir = \"$WORK/ckpt\"
+metrics = \"$WORK/metrics.jsonl\""
 expect_exit 0 "$BIN" features --config "$WORK/job.toml"
 CLEAN_STORE=$(md5sum "$WORK/s.h5" | cut -d' ' -f1)
 # A checkpoint to predict from, made before any kill.

@@ -6,28 +6,14 @@ source "$(dirname "$0")/common.sh"
 PY=/usr/bin/python3
 
 "$BIN" synth --tickers 40 --days 330 --seed 9 --signal 0.2 --store "$WORK/s.h5" >/dev/null
-cat > "$WORK/job.toml" <<TOML
-[data]
-store = "$WORK/s.h5"
-train_start = 2010-01-04
-train_end = 2010-09-30
-valid_start = 2010-10-01
-valid_end = 2010-12-31
-[model]
-kind = "gpt"
-d_model = 16
-n_layers = 1
-n_heads = 2
-seq_len = 16
-[train]
+small_job "[train]
 batch_size = 32
 max_steps = 6
 eval_every = 6
-checkpoint_dir = "$WORK/ckpt"
-metrics = "$WORK/metrics.jsonl"
+checkpoint_dir = \"$WORK/ckpt\"
+metrics = \"$WORK/metrics.jsonl\"
 [predict]
-batch_size = 8
-TOML
+batch_size = 8"
 expect_exit 0 "$BIN" features --config "$WORK/job.toml"
 expect_exit 0 "$BIN" train --config "$WORK/job.toml"
 LAST=$("$BIN" inspect "$WORK/s.h5" --json | $PY -c "import json,sys; print(json.load(sys.stdin)['last_time'])")
