@@ -168,7 +168,8 @@ nlohmann::json bench_loader(RankContext& ctx, const BenchLoaderOptions& o) {
               {"stall_fraction_p2", j["stall_fraction_p2"].get<double>() <= kTargetStall},
               {"stall_fraction_p2_after_first", j["stall_fraction_p2_after_first"].get<double>() <= kTargetStall},
               {"assembly_ms_median", j["assembly_ms_median"].get<double>() < kTargetAssemblyMs},
-              {"assembly_us_gpu", nullptr}};
+              {"assembly_us_gpu", j["assembly_us_gpu"].is_null() ? nlohmann::json()
+                                                                   : nlohmann::json(j["assembly_us_gpu"].get<double>() < 50.0)}};
   return j;
 }
 

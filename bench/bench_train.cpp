@@ -58,6 +58,7 @@ struct Timed {
   int64_t last_step = 0;  // the trainer's step count afterwards
   double step_s = 0;      // sum of the trainer's step times (forward, backward, sync, optimizer)
   double comm_wait_s = 0; // of which blocked on gradient communication
+  double batch_s = 0;     // of which getting the batch (the data path)
   double wall_s = 0;      // the whole loop, including the trainer's per-step bookkeeping
   double other_threads_cpu = 0;  // share of the process's CPU time used by threads but this one
   uint64_t parameters = 0;  // the trainer's parameter fingerprint afterwards
@@ -72,6 +73,7 @@ Timed run_steps(Trainer& trainer, int64_t steps) {
     const StepResult r = trainer.step();
     t.step_s += r.seconds;
     t.comm_wait_s += r.comm_wait_s;
+    t.batch_s += r.batch_s;
     t.last_step = r.step;
     ++t.steps;
   }
@@ -133,6 +135,7 @@ nlohmann::json report_json(RankContext& ctx, const Config& config, const BatchSo
           {"comm_wait_s", comm::allreduce<double>(w, t.comm_wait_s, comm::ReduceOp::max)},
           {"comm_wait_fraction", comm::allreduce<double>(w, wait_fraction, comm::ReduceOp::max)},
           {"comm_wait_fraction_min_rank", comm::allreduce<double>(w, wait_fraction, comm::ReduceOp::min)},
+          {"data_fraction", comm::allreduce<double>(w, t.batch_s / std::max(1e-12, t.step_s), comm::ReduceOp::max)},
           {"other_threads_cpu_fraction", comm::allreduce<double>(w, t.other_threads_cpu, comm::ReduceOp::max)},
           {"checksum", hex64(c.checksum)},
           {"loss", c.loss},

@@ -1,4 +1,5 @@
-// CUDA window gather + normalize: one thread per output element, one launch per batch.
+// CUDA window gather + normalize: one thread per output element, one launch per batch, every
+// window bounds-checked against its tile before any read.
 #include <cuda_runtime.h>
 
 #include "kernels/window_gather.hpp"
@@ -14,8 +15,16 @@ __global__ void window_gather_kernel(WindowGatherArgs a) {
     const int64_t f = i % a.features;
     const int64_t s = (i / a.features) % a.seq_len;
     const int64_t b = i / (a.features * a.seq_len);
-    const int64_t bar = static_cast<int64_t>(a.ends[b]) - a.seq_len + 1 + s;
-    const float x = a.chunk[(static_cast<int64_t>(a.rows[b]) * a.chunk_bars + bar) * a.features + f];
+    const int64_t k = a.tile ? a.tile[b] : 0;
+    const bool tile_ok = k >= 0 && k < a.tiles_count;
+    const GatherTile t = tile_ok ? a.tiles[k] : GatherTile{};
+    const int64_t row = a.rows[b], end = a.ends[b], bar = end - a.seq_len + 1 + s;
+    if (!tile_ok || row < 0 || row >= t.tickers || end - a.seq_len + 1 < 0 || end >= t.bars) {
+      a.out[i] = 0.0f;
+      if (a.error && s == 0 && f == 0) atomicCAS(a.error, 0, static_cast<int32_t>(b + 1));
+      continue;
+    }
+    const float x = t.values[(row * t.bars + bar) * a.features + f];
     const float y = (x - a.mean[f]) * a.inv_std[f];
     a.out[i] = a.clip > 0 ? fminf(fmaxf(y, -a.clip), a.clip) : y;
   }

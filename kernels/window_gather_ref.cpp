@@ -9,13 +9,15 @@ namespace tickstream {
 
 void window_gather_reference(const WindowGatherArgs& a) {
   for (int64_t b = 0; b < a.batch; ++b) {
+    const int64_t k = a.tile ? a.tile[b] : 0;
+    TS_CHECK(k >= 0 && k < a.tiles_count, "window {}: tile {} of {}", b, k, a.tiles_count);
+    const GatherTile& t = a.tiles[k];
     const int64_t row = a.rows[b];
     const int64_t first = static_cast<int64_t>(a.ends[b]) - a.seq_len + 1;
-    TS_CHECK(row >= 0 && row < a.chunk_tickers && first >= 0 && a.ends[b] < a.chunk_bars,
-             "window {} (row {}, end {}) outside chunk [{} x {}]", b, row, a.ends[b],
-             a.chunk_tickers, a.chunk_bars);
+    TS_CHECK(row >= 0 && row < t.tickers && first >= 0 && a.ends[b] < t.bars,
+             "window {} (row {}, end {}) outside chunk [{} x {}]", b, row, a.ends[b], t.tickers, t.bars);
     for (int64_t s = 0; s < a.seq_len; ++s) {
-      const float* src = a.chunk + (row * a.chunk_bars + first + s) * a.features;
+      const float* src = t.values + (row * t.bars + first + s) * a.features;
       float* dst = a.out + (b * a.seq_len + s) * a.features;
       for (int64_t f = 0; f < a.features; ++f) dst[f] = (src[f] - a.mean[f]) * a.inv_std[f];
       if (a.clip > 0)

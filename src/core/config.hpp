@@ -25,7 +25,7 @@ struct Config {
     double dropout = 0.1;
   } model;
   struct Train {
-    int64_t batch_size = 256, epochs = 10, max_steps = 0;
+    int64_t batch_size = 256, epochs = 10, max_steps = 0;  // batch_size 0 = "auto" (train/train_command.cpp)
     double lr = 3e-4;
     int64_t warmup_steps = 100;
     double weight_decay = 0.01, clip = 1.0;

@@ -66,7 +66,7 @@ void add_data_and_model(std::vector<KeySpec>& s) {
 }
 
 void add_train(std::vector<KeySpec>& s) {
-  s.push_back(ranged("train", "batch_size", K::Int, &C::train, &C::Train::batch_size, 1, 1 << 24));
+  s.push_back(ranged("train", "batch_size", K::IntOrAuto, &C::train, &C::Train::batch_size, 1, 1 << 24));
   s.push_back(ranged("train", "epochs", K::Int, &C::train, &C::Train::epochs, 1, 1e6));
   s.push_back(ranged("train", "max_steps", K::Int, &C::train, &C::Train::max_steps, 0, kMaxInt));
   s.push_back(ranged("train", "lr", K::Float, &C::train, &C::Train::lr, 1e-12, 10));

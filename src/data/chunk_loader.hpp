@@ -8,17 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "data/host_memory.hpp"
 #include "data/shard_plan.hpp"
 
 namespace tickstream {
 
 // One tile as read: rows x bars [bar0, bar0 + bars) of /features/values, /features/valid,
-// /labels/values, /labels/valid. Pageable host memory, also in CUDA builds: pinning is not done
-// yet (docs/loader.md says why and how it would be).
+// /labels/values, /labels/valid. The feature values, the part a GPU rank copies to its device,
+// are in the reader's host memory (ChunkReader::set_host_memory: pinned on CUDA ranks).
 struct Chunk {
   Tile tile;
   int64_t bar0 = 0, bars = 0, features = 0, labels = 0;
-  std::vector<float> values;         // [rows, bars, features]
+  HostVector<float> values;          // [rows, bars, features]
   std::vector<uint8_t> valid;        // [rows, bars]
   std::vector<float> label_values;   // [rows, bars, labels]
   std::vector<uint8_t> label_valid;  // [rows, bars]
@@ -54,6 +55,9 @@ class ChunkReader : public TileSource {
   std::shared_ptr<const Chunk> read(const Tile& tile) override;
   void read_into(const Tile& tile, Chunk& out) override;
   bool reads_into() const override { return true; }
+  // Where the feature values of the chunks read from now on live (default: pageable); a reused
+  // buffer in other memory is replaced. `memory` must outlive the reader and its chunks.
+  void set_host_memory(const HostMemory& memory);
   int64_t features() const;
   int64_t labels() const;
   int64_t tickers() const;

@@ -64,12 +64,12 @@ void fit_cache(hid_t file, Slab& s, const std::vector<hsize_t>& start, const std
   s.cache_bytes = bytes;
 }
 
-template <typename T>
+template <typename Vector>
 void read_slab_into(const h5::File& file, Slab& s, hid_t mem_type, const std::vector<hsize_t>& start,
-                    const std::vector<hsize_t>& count, std::vector<T>& out) {
+                    const std::vector<hsize_t>& count, Vector& out) {
   size_t n = 1;
   for (hsize_t c : count) n *= static_cast<size_t>(c);
-  if (out.capacity() < n) std::vector<T>().swap(out);  // regrow to exactly n, never by doubling
+  if (out.capacity() < n) Vector(out.get_allocator()).swap(out);  // regrow to exactly n, never by doubling
   out.resize(n);
   if (n == 0) return;
   fit_cache(file.id(), s, start, count);
@@ -93,6 +93,7 @@ struct ChunkReader::Impl {
   Slab values, valid, label_values, label_valid;
   int64_t tickers = 0, bars = 0, features = 0, labels = 0;
   bool with_labels = true;
+  const HostMemory* memory = &pageable_host_memory();
 
   Impl(const std::string& p, int64_t s, h5::File f) : path(p), seq_len(s), file(std::move(f)) {}
   void check_shapes() const;
@@ -161,6 +162,7 @@ void ChunkReader::read_into(const Tile& tile, Chunk& out) {
   const auto r0 = static_cast<hsize_t>(tile.row_begin), rows = static_cast<hsize_t>(tile.rows);
   const auto b0 = static_cast<hsize_t>(c->bar0), bars = static_cast<hsize_t>(c->bars);
   const auto nf = static_cast<hsize_t>(m.features), nl = static_cast<hsize_t>(m.labels);
+  if (&c->values.get_allocator().memory() != m.memory) HostVector<float>(HostAllocator<float>(*m.memory)).swap(c->values);
   read_slab_into(m.file, m.values, H5T_NATIVE_FLOAT, {r0, b0, 0}, {rows, bars, nf}, c->values);
   read_slab_into(m.file, m.valid, H5T_NATIVE_UINT8, {r0, b0}, {rows, bars}, c->valid);
   if (!m.with_labels) {
@@ -170,6 +172,8 @@ void ChunkReader::read_into(const Tile& tile, Chunk& out) {
   read_slab_into(m.file, m.label_values, H5T_NATIVE_FLOAT, {r0, b0, 0}, {rows, bars, nl}, c->label_values);
   read_slab_into(m.file, m.label_valid, H5T_NATIVE_UINT8, {r0, b0}, {rows, bars}, c->label_valid);
 }
+
+void ChunkReader::set_host_memory(const HostMemory& memory) { impl_->memory = &memory; }
 
 int64_t ChunkReader::features() const { return impl_->features; }
 int64_t ChunkReader::labels() const { return impl_->labels; }

@@ -20,8 +20,9 @@ void gather_windows(const Chunk& c, const int32_t* rows, const int32_t* ends, in
                     int64_t seq_len, float* out) {
   TS_CHECK(static_cast<int64_t>(norm.mean.size()) == c.features, "normalizer has {} features, the chunk {}",
            norm.mean.size(), c.features);
+  const GatherTile tile{c.values.data(), c.tile.rows, c.bars};
   WindowGatherArgs a;
-  a.chunk = c.values.data(), a.chunk_tickers = c.tile.rows, a.chunk_bars = c.bars, a.features = c.features;
+  a.tiles = &tile, a.tiles_count = 1, a.features = c.features;
   a.rows = rows, a.ends = ends, a.batch = n, a.seq_len = seq_len;
   a.mean = norm.mean.data(), a.inv_std = norm.inv_std.data(), a.clip = Normalizer::kClip;
   a.out = out;

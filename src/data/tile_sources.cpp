@@ -20,6 +20,12 @@ std::shared_ptr<const Chunk> ResidentTiles::read(const Tile& t) {
   return it->second;
 }
 
+std::vector<std::shared_ptr<const Chunk>> ResidentTiles::chunks() const {
+  std::vector<std::shared_ptr<const Chunk>> out;
+  for (const auto& [key, c] : chunks_) out.push_back(c);
+  return out;
+}
+
 std::shared_ptr<const Chunk> FaultPointSource::read(const Tile& t) {
   maybe_inject_fault("loader_read", rank_);
   return inner_.read(t);

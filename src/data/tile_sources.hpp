@@ -17,6 +17,7 @@ class ResidentTiles final : public TileSource {
   void load(TileSource& from, const std::vector<Tile>& tiles);
   std::shared_ptr<const Chunk> read(const Tile& t) override;
   size_t bytes() const { return bytes_; }
+  std::vector<std::shared_ptr<const Chunk>> chunks() const;  // every tile held, in tile order
 
  private:
   static std::array<int64_t, 4> key(const Tile& t) { return {t.row_begin, t.rows, t.bar_begin, t.bars}; }

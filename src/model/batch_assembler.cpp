@@ -2,6 +2,9 @@
 #include "model/batch_assembler.hpp"
 
 #include "core/error.hpp"
+#ifdef TICKSTREAM_WITH_CUDA
+#include "model/cuda_batch_assembler.hpp"
+#endif
 
 namespace tickstream {
 namespace {
@@ -23,7 +26,8 @@ class CpuBatchAssembler final : public BatchAssembler {
     capacity_ = capacity;
   }
 
-  void add(const Chunk& c, const Window* w, int64_t n) override {
+  void add(const std::shared_ptr<const Chunk>& chunk, const Window* w, int64_t n) override {
+    const Chunk& c = *chunk;
     TS_CHECK(size() + n <= capacity_, "batch of {} windows: {} more do not fit after {}", capacity_, n, size());
     rel_rows_.resize(static_cast<size_t>(n)), rel_ends_.resize(static_cast<size_t>(n));
     const int64_t at = size();
@@ -50,6 +54,9 @@ class CpuBatchAssembler final : public BatchAssembler {
   }
 
   const torch::Device& device() const override { return device_; }
+  std::string describe() const override {
+    return device_.is_cpu() ? "gather on the CPU" : "gather on the CPU into pinned memory, one copy per batch";
+  }
 
  private:
   void add_labels(const Chunk& c, int64_t n, int64_t at) {
@@ -81,6 +88,16 @@ class CpuBatchAssembler final : public BatchAssembler {
 std::unique_ptr<BatchAssembler> make_cpu_batch_assembler(const Normalizer& norm, int64_t seq_len,
                                                          int64_t features, torch::Device device) {
   return std::make_unique<CpuBatchAssembler>(norm, seq_len, features, device);
+}
+
+std::unique_ptr<BatchAssembler> make_batch_assembler(const Normalizer& norm, int64_t seq_len, int64_t features,
+                                                     torch::Device device, AssemblerKind kind) {
+#ifdef TICKSTREAM_WITH_CUDA
+  if (device.is_cuda() && kind == AssemblerKind::automatic)
+    return make_cuda_batch_assembler(norm, seq_len, features, device);
+#endif
+  (void)kind;
+  return make_cpu_batch_assembler(norm, seq_len, features, device);
 }
 
 }  // namespace tickstream

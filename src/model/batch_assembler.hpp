@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "data/chunk_loader.hpp"
@@ -30,18 +31,44 @@ class BatchAssembler {
   // Starts a batch of at most `capacity` windows, with the labels when `with_labels`.
   virtual void begin(int64_t capacity, bool with_labels) = 0;
   // Appends windows w[0, n) (store row, end bar) of `chunk`, whose tile must hold them with
-  // seq_len - 1 bars of history. At most capacity - size() windows.
-  virtual void add(const Chunk& chunk, const Window* w, int64_t n) = 0;
+  // seq_len - 1 bars of history. At most capacity - size() windows. The assembler may hold
+  // `chunk` until its copy to the device is done (release_host()).
+  virtual void add(const std::shared_ptr<const Chunk>& chunk, const Window* w, int64_t n) = 0;
   virtual int64_t size() const = 0;  // windows added since begin()
   // The batch of the windows added, its tensors on device(); begin() again for the next.
   virtual Batch finish() = 0;
   virtual const torch::Device& device() const = 0;
+  // Lets go of the chunks whose copies to the device are done; with `wait`, of every chunk it
+  // holds, waiting for their copies (never for compute). Call before asking a ChunkLoader for
+  // another chunk (with `wait` at prefetch 0, so that the loader's buffer bound holds).
+  virtual void release_host(bool wait) { (void)wait; }
+  // Keeps `chunks` on the device for the assembler's lifetime (the device-resident shard), copied
+  // once, when their feature values fit half of the device's free memory; false when they do not
+  // (or on the CPU): they are then copied when used, like streamed chunks.
+  virtual bool keep_resident(const std::vector<std::shared_ptr<const Chunk>>& chunks) {
+    (void)chunks;
+    return false;
+  }
+  virtual std::string describe() const = 0;  // where gather runs and what stays on the device
+};
+
+enum class AssemblerKind {
+  automatic,  // the CUDA assembler on a CUDA device (CUDA builds), else the CPU one
+  cpu,        // the CPU assembler on any device (a side-by-side benchmark)
 };
 
 // The CPU implementation: the window gather kernel's serial reference (data/normalizer.hpp) into
-// a host buffer (pinned when `device` is a GPU), then one non-blocking copy to `device`. A CUDA
-// implementation gathers on the device from chunks staged there (the GPU data path).
+// a host buffer (pinned when `device` is a GPU), then one non-blocking copy to `device`.
 std::unique_ptr<BatchAssembler> make_cpu_batch_assembler(const Normalizer& norm, int64_t seq_len,
                                                          int64_t features, torch::Device device);
+
+// The CUDA implementation (model/cuda_batch_assembler.cpp, CUDA builds): chunks are copied to the
+// device on a copy stream (from pinned buffers: see model/pinned_memory.hpp), ordered with the
+// compute stream by events, and each batch is gathered and normalized there by one launch of
+// window_gather_cuda. The same batches as the CPU assembler (tests/gpu/test_gpu_batch_assembler).
+// `kind` picks the implementation (see AssemblerKind).
+std::unique_ptr<BatchAssembler> make_batch_assembler(const Normalizer& norm, int64_t seq_len, int64_t features,
+                                                     torch::Device device,
+                                                     AssemblerKind kind = AssemblerKind::automatic);
 
 }  // namespace tickstream

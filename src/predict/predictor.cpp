@@ -12,6 +12,8 @@
 #include "data/chunk_loader.hpp"
 #include "data/normalizer.hpp"
 #include "model/batch_assembler.hpp"
+#include "model/memory_fit.hpp"
+#include "model/pinned_memory.hpp"
 #include "runtime/device_info.hpp"
 #include "predict/feature_match.hpp"
 #include "predict/scoring_plan.hpp"
@@ -24,14 +26,6 @@ namespace {
 // GPT on the 2-core VM (13.5k windows/s; 1024: 11.6k; bench predict).
 constexpr int64_t kCpuBatch = 128;
 constexpr int64_t kMaxAutoBatch = 65536;
-
-// A generous estimate of the activation bytes one window's forward holds at its peak (inference
-// frees each layer's intermediates): the input, a block's hidden states and MLP expansion, and
-// the attention scores with their softmax.
-double activation_bytes_per_window(const Config::Model& m, int64_t features) {
-  const auto t = static_cast<double>(m.seq_len), d = static_cast<double>(m.d_model);
-  return 4.0 * (t * (static_cast<double>(features) + 16.0 * d) + 4.0 * static_cast<double>(m.n_heads) * t * t);
-}
 
 // A window that could not be scored, and the consecutive valid bars it had.
 struct Failure {
@@ -49,7 +43,7 @@ class Batcher {
   }
 
   // Windows (store row, end bar) of chunk `c`.
-  void add(const Chunk& c, const std::vector<Window>& w) {
+  void add(const std::shared_ptr<const Chunk>& c, const std::vector<Window>& w) {
     for (size_t i = 0; i < w.size();) {
       const auto t0 = std::chrono::steady_clock::now();
       const size_t n = std::min(w.size() - i, static_cast<size_t>(batch_ - assembler_.size()));
@@ -96,8 +90,9 @@ class Batcher {
 };
 
 // Sends every as-of window of one chunk to the batcher, or to `failures` when it lacks history.
-void collect(const Chunk& c, const std::vector<int64_t>& asof, int64_t seq_len, Batcher& batcher,
-             std::vector<Failure>& failures) {
+void collect(const std::shared_ptr<const Chunk>& chunk, const std::vector<int64_t>& asof, int64_t seq_len,
+             Batcher& batcher, std::vector<Failure>& failures) {
+  const Chunk& c = *chunk;
   std::vector<Window> windows;
   const auto first = std::lower_bound(asof.begin(), asof.end(), c.tile.bar_begin);
   for (auto it = first; it != asof.end() && *it < c.tile.bar_begin + c.tile.bars; ++it) {
@@ -111,7 +106,7 @@ void collect(const Chunk& c, const std::vector<int64_t>& asof, int64_t seq_len, 
       }
     }
   }
-  batcher.add(c, windows);
+  batcher.add(chunk, windows);
 }
 
 bool before(const Window& a, const Window& b) { return a.end != b.end ? a.end < b.end : a.row < b.row; }
@@ -160,10 +155,9 @@ PredictionSet assemble(const FeatureStoreInfo& store, const Batcher& b, std::vec
 
 int64_t auto_predict_batch(const Config::Model& model, int64_t features, const torch::Device& device) {
   if (!device.is_cuda()) return kCpuBatch;
-  const double free = static_cast<double>(device_free_bytes(device.index()));
-  int64_t b = 1;
-  while (b < kMaxAutoBatch && 2.0 * static_cast<double>(b) * activation_bytes_per_window(model, features) <= 0.5 * free) b *= 2;
-  return b;
+  // x2: the input batch and the activations of its forward
+  return largest_fitting_batch(2.0 * inference_activation_bytes(model, features),
+                               static_cast<double>(device_free_bytes(device.index())), kMaxAutoBatch);
 }
 
 Config::Model checkpoint_model(const CheckpointState& state, const std::string& path) {
@@ -204,20 +198,22 @@ PredictionSet Predictor::score(const FeatureStoreInfo& store, std::pair<int64_t,
                                const std::vector<int64_t>& asof, const ScoreOptions& options, ScoreTimings& timings) {
   const int64_t seq_len = model_config_.seq_len;
   const Normalizer norm(state_.feature_mean, state_.feature_std);
-  const auto assembler = make_cpu_batch_assembler(norm, seq_len, store.features(), device_);
+  const auto assembler = make_batch_assembler(norm, seq_len, store.features(), device_);
   Batcher batcher(*model_, *assembler, options.batch > 0 ? options.batch : batch_size_, state_.label_scale, timings);
   std::vector<Failure> failures;
   {
     ChunkReader reader(store.path, seq_len, /*with_labels=*/false);
+    if (device_.is_cuda()) reader.set_host_memory(pinned_host_memory());  // asynchronous copies to the device
     std::vector<Tile> tiles = score_tiles(rows, asof, seq_len, store.features(), options.max_rows, options.tile_budget_bytes);
     timings.tiles = static_cast<int64_t>(tiles.size());
     ChunkLoader loader(reader, std::move(tiles), options.prefetch, nullptr);
     for (;;) {
       const auto t0 = std::chrono::steady_clock::now();
+      assembler->release_host(/*wait=*/options.prefetch == 0);
       const std::shared_ptr<const Chunk> chunk = loader.next();
       timings.read_wait_s += seconds_since(t0);
       if (!chunk) break;
-      collect(*chunk, asof, seq_len, batcher, failures);
+      collect(chunk, asof, seq_len, batcher, failures);
       batcher.flush();  // batches never span two tiles: the same batches at every rank count
     }
     const LoaderStats s = loader.stats();

@@ -17,6 +17,7 @@
 #include "data/shard_plan.hpp"
 #include "data/tile_sources.hpp"
 #include "model/batch_assembler.hpp"
+#include "model/pinned_memory.hpp"
 #include "store/store_reader.hpp"
 
 namespace tickstream {
@@ -57,10 +58,11 @@ class StreamingSource final : public BatchSource {
   }
   std::string describe() const override {
     return fmt::format("streaming ({} shard, {} tiles, {}): {} training windows, {} validation windows, "
-                       "{} steps per epoch", spec_.mode, plan_.tiles_of(rank_).size(),
-                       resident_ ? fmt::format("resident {:.0f} MB", resident_->bytes() / 1e6)
+                       "{} steps per epoch; {}", spec_.mode, plan_.tiles_of(rank_).size(),
+                       resident_ ? fmt::format("resident {:.0f} MB{}", resident_->bytes() / 1e6,
+                                               device_resident_ ? ", on the device too" : "")
                                  : fmt::format("prefetch {}, cache {} MB", prefetch_, cache_mb_),
-                       train_samples(), valid_.size(), plan_.steps_per_epoch);
+                       train_samples(), valid_.size(), plan_.steps_per_epoch, assembler_->describe());
   }
   Batch train_batch(int64_t epoch, int64_t step) override;
   Batch validation_batch(int64_t index) override;
@@ -70,7 +72,7 @@ class StreamingSource final : public BatchSource {
 
  private:
   void begin_epoch(int64_t epoch);
-  const Chunk& chunk_at(int64_t q);
+  const std::shared_ptr<const Chunk>& chunk_at(int64_t q);
   const std::vector<Window>& windows_at(int64_t q);
   void restart_loader(int64_t q);
   void retire_loader();
@@ -90,6 +92,7 @@ class StreamingSource final : public BatchSource {
   double label_scale_ = 1.0;
   std::unique_ptr<ChunkReader> reader_;
   std::unique_ptr<ResidentTiles> resident_;
+  bool device_resident_ = false;  // the resident tiles are on the device too (the assembler's)
   std::unique_ptr<ChunkCache> cache_;
   ResidentTiles valid_tiles_;
   std::vector<std::pair<Tile, Window>> valid_;
@@ -101,7 +104,7 @@ class StreamingSource final : public BatchSource {
   std::unique_ptr<FaultPointSource> fault_;
   std::unique_ptr<ChunkLoader> loader_;
   LoaderStats retired_;
-  int64_t loader_q_ = -1, chunk_q_ = -1, windows_k_ = -1;
+  int64_t loader_q_ = -1, chunk_q_ = -1, windows_k_ = -1, loader_prefetch_ = 0;
   std::shared_ptr<const Chunk> chunk_;
   std::vector<Window> windows_;
 };
@@ -109,7 +112,7 @@ class StreamingSource final : public BatchSource {
 StreamingSource::StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store,
                                  torch::Device device)
     : info_(read_feature_info(store)), norm_(info_.mean, info_.std),
-      assembler_(make_cpu_batch_assembler(norm_, c.model.seq_len, info_.features(), device)), rank_(comm.rank()),
+      assembler_(make_batch_assembler(norm_, c.model.seq_len, info_.features(), device)), rank_(comm.rank()),
       seed_(static_cast<uint64_t>(c.train.seed)), seq_len_(c.model.seq_len), prefetch_(c.loader.prefetch),
       cache_mb_(c.loader.cache_mb) {
   TS_REQUIRE_INPUT(info_.bars() >= c.model.seq_len, "{}: {} bars, fewer than [model] seq_len = {}", c.data.store,
@@ -126,6 +129,7 @@ StreamingSource::StreamingSource(comm::Communicator& comm, const Config& c, cons
   const double mean = sums[1] / std::max(1.0, sums[0]), var = sums[2] / std::max(1.0, sums[0]) - mean * mean;
   label_scale_ = var > 0 ? std::sqrt(var) : 1.0;
   reader_ = std::make_unique<ChunkReader>(c.data.store, c.model.seq_len);
+  if (device.is_cuda()) reader_->set_host_memory(pinned_host_memory());  // asynchronous copies to the device
   load_validation();
   double shard_bytes = 0;
   for (const Tile& t : mine)
@@ -135,6 +139,7 @@ StreamingSource::StreamingSource(comm::Communicator& comm, const Config& c, cons
   if (resident) {
     resident_ = std::make_unique<ResidentTiles>();
     resident_->load(*reader_, mine);
+    device_resident_ = assembler_->keep_resident(resident_->chunks());
   } else if (cache_mb_ > 0) {
     cache_ = std::make_unique<ChunkCache>(static_cast<size_t>(cache_mb_) * 1000000);
   }
@@ -179,18 +184,20 @@ void StreamingSource::restart_loader(int64_t q) {
   std::vector<Tile> list;
   for (int64_t i = q; i < laps_ * tiles; ++i) list.push_back(plan_.tiles[static_cast<size_t>(order_[static_cast<size_t>(i % tiles)])]);
   fault_ = std::make_unique<FaultPointSource>(resident_ ? static_cast<TileSource&>(*resident_) : *reader_, rank_);
-  loader_ = std::make_unique<ChunkLoader>(*fault_, std::move(list), resident_ ? 0 : prefetch_, cache_.get(), &spare_);
+  loader_prefetch_ = resident_ ? 0 : prefetch_;
+  loader_ = std::make_unique<ChunkLoader>(*fault_, std::move(list), loader_prefetch_, cache_.get(), &spare_);
   loader_q_ = q;
 }
 
-const Chunk& StreamingSource::chunk_at(int64_t q) {
-  if (q == chunk_q_) return *chunk_;
+const std::shared_ptr<const Chunk>& StreamingSource::chunk_at(int64_t q) {
+  if (q == chunk_q_) return chunk_;
   if (!loader_ || q != loader_q_) restart_loader(q);
   chunk_.reset();  // released before next(): the loader's memory bound counts it
+  assembler_->release_host(/*wait=*/loader_prefetch_ == 0);
   chunk_ = loader_->next();
   TS_CHECK(chunk_ != nullptr, "loader ended before tile {} of epoch {}", q, epoch_);
   chunk_q_ = loader_q_++;
-  return *chunk_;
+  return chunk_;
 }
 
 const std::vector<Window>& StreamingSource::windows_at(int64_t q) {
@@ -213,7 +220,7 @@ Batch StreamingSource::train_batch(int64_t epoch, int64_t step) {
     const int64_t p = pos % n_;
     const auto k = static_cast<int64_t>(std::upper_bound(prefix_.begin(), prefix_.end(), p) - prefix_.begin()) - 1;
     const int64_t q = (pos / n_) * static_cast<int64_t>(order_.size()) + k, offset = p - prefix_[static_cast<size_t>(k)];
-    const Chunk& c = chunk_at(q);
+    const std::shared_ptr<const Chunk>& c = chunk_at(q);
     const std::vector<Window>& w = windows_at(q);
     const int64_t take = std::min(B - j, static_cast<int64_t>(w.size()) - offset);
     assembler_->add(c, w.data() + offset, take);
@@ -232,7 +239,7 @@ Batch StreamingSource::validation_batch(int64_t index) {
     run.clear();
     size_t j = i;
     for (; j < end && valid_[j].first.row_begin == t.row_begin; ++j) run.push_back(valid_[j].second);
-    assembler_->add(*valid_tiles_.read(t), run.data(), static_cast<int64_t>(run.size()));
+    assembler_->add(valid_tiles_.read(t), run.data(), static_cast<int64_t>(run.size()));
     i = j;
   }
   return assembler_->finish();

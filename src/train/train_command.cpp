@@ -5,9 +5,19 @@
 
 #include "core/error.hpp"
 #include "comm/agreement.hpp"
+#include "comm/collectives.hpp"
+#include "data/feature_store.hpp"
+#include "model/memory_fit.hpp"
+#include "runtime/device_info.hpp"
+#include "store/store_reader.hpp"
 #include "train/streaming_source.hpp"
 
 namespace tickstream {
+namespace {
+
+constexpr int64_t kMaxAutoTrainBatch = 8192;
+
+}  // namespace
 
 std::unique_ptr<comm::Communicator> make_communicator(RankContext& ctx, const Config& config,
                                                       const torch::Device& device) {
@@ -23,12 +33,36 @@ std::unique_ptr<comm::Communicator> make_communicator(RankContext& ctx, const Co
   return ctx.make_communicator(options);
 }
 
-TrainReport run_training(RankContext& ctx, const Config& config, TrainOptions options) {
+namespace {
+
+// [train] batch_size = "auto": on a GPU the largest power of two (at most kMaxAutoTrainBatch)
+// whose training activations fit half the device's free memory, the smallest over the ranks so
+// that every rank steps the same batch; on the CPU the default batch.
+int64_t auto_train_batch(comm::Communicator& control, const Config& c, const torch::Device& device) {
+  int64_t batch = Config::Train{}.batch_size;
+  if (device.is_cuda()) {
+    const int64_t features = read_feature_info(StoreReader(c.data.store)).features();
+    batch = largest_fitting_batch(training_activation_bytes(c.model, features),
+                                  static_cast<double>(device_free_bytes(device.index())), kMaxAutoTrainBatch);
+  }
+  batch = comm::allreduce(control, batch, comm::ReduceOp::min);
+  if (control.rank() == 0)
+    spdlog::info("train: batch_size \"auto\" = {} windows per rank ({})", batch,
+                 device.is_cuda() ? "the largest power of two whose activations fit half the free device memory"
+                                  : "the default on the CPU");
+  return batch;
+}
+
+}  // namespace
+
+TrainReport run_training(RankContext& ctx, const Config& requested, TrainOptions options) {
   options.device = prepare_device(ctx);
-  auto comm = make_communicator(ctx, config, options.device);
   comm::CommOptions control_options;  // small host collectives (metrics, stop signals, checks)
-  control_options.timeout = std::chrono::seconds(config.dist.timeout_s);
+  control_options.timeout = std::chrono::seconds(requested.dist.timeout_s);
   auto control = ctx.make_communicator(control_options);
+  Config config = requested;
+  if (config.train.batch_size == 0) config.train.batch_size = auto_train_batch(*control, config, options.device);
+  auto comm = make_communicator(ctx, config, options.device);
   auto source = make_streaming_source(*control, config, options.device);
   spdlog::info("train: {} ranks, backend {}, device {}, {} threads/rank; rank 0 {}", ctx.size(), comm->backend(),
                options.device.str(), ctx.placement().cpu_threads, source->describe());

@@ -268,6 +268,7 @@ StepResult one_step(TrainerState& s) {
   torch::manual_seed(key >> 1);
   const Batch batch = s.source.train_batch(s.ckpt.epoch, s.ckpt.step_in_epoch);
   StepResult r;
+  r.batch_s = seconds_since(t0);
   r.loss = train_step(*s.model, *s.optimizer, *s.sync, batch, s.inputs(lr));
   s.loss_sum += r.loss;
   ++s.loss_count, ++s.ckpt.step;

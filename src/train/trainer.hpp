@@ -49,6 +49,7 @@ struct StepResult {
   double loss = 0;            // this rank's training loss of the step's batch
   double seconds = 0;         // forward, backward, gradient sync and optimizer
   double comm_wait_s = 0;     // of which blocked on gradient communication
+  double batch_s = 0;         // of which getting the batch (loader wait, assembly, copy enqueue)
 };
 
 // One rank's trainer. Collective: every rank constructs it and calls run() (or step()) with its

@@ -46,20 +46,28 @@ PY
   say "done in $(( $(date +%s) - T0 )) s, exit $1; results in $OUT/results.json"
   exit "$1"
 }
-# step NAME LOG CMD...: runs CMD with its output in logs/LOG.log, records it; on failure, finish 1.
+# step NAME LOG CMD...: runs CMD (at most STEP_TIMEOUT s) with its output in logs/LOG.log and
+# records it. A failed step is recorded and the run goes on (the GPU time is short: every later
+# figure is worth having); the exit code is then 1. fatal_step: a failure ends the run.
+STEP_TIMEOUT="${TICKSTREAM_HOST_CHECK_STEP_TIMEOUT:-300}"
+FAILED=0
 step() {
   local name="$1" log="$OUT/logs/$2.log"; shift 2
   local s; s=$(now_ms)
   say "$name ..."
-  if "$@" >"$log" 2>&1; then
+  local limit=(timeout -k 10 "$STEP_TIMEOUT")
+  declare -F "$1" >/dev/null && limit=()  # a function here: it puts its own commands under the timeout
+  if "${limit[@]}" "$@" >"$log" 2>&1; then
     record "$name" ok $(( $(now_ms) - s ))
   else
     record "$name" failed $(( $(now_ms) - s ))
     tail -20 "$log" >&2
     say "$name failed (log: $log)"
-    finish 1
+    FAILED=1
+    return 1
   fi
 }
+fatal_step() { step "$@" || finish 1; }
 
 # Debian's MPI, HDF5, Kokkos and header libraries: the system's where they are installed (the
 # dev VM, CI), else unpacked from tests/gpu/debs into a prefix.
@@ -96,16 +104,16 @@ deps() {
 configure_and_build() {
   local gen=()
   command -v ninja >/dev/null && [[ ! -f "$BUILD/Makefile" ]] && gen=(-G Ninja)
-  cmake -S "$ROOT" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DTICKSTREAM_CUDA=ON \
+  timeout -k 10 "$STEP_TIMEOUT" cmake -S "$ROOT" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DTICKSTREAM_CUDA=ON \
     -DTICKSTREAM_PYTHON="$PY" -DTICKSTREAM_TESTS=ON "${CMAKE_EXTRA[@]}" &&
-    cmake --build "$BUILD" -j "$JOBS" --target tickstream tickstream_ml test_gpu_window_gather test_gpu_nccl \
-      test_batch_assembler
+    timeout -k 10 "$STEP_TIMEOUT" cmake --build "$BUILD" -j "$JOBS" --target tickstream tickstream_ml test_gpu_window_gather test_gpu_nccl \
+      test_gpu_batch_assembler test_batch_assembler
 }
 
 deps
-step build build configure_and_build
+STEP_TIMEOUT=1200 fatal_step build build configure_and_build
 BIN="$BUILD/tickstream"
-step version version "$BIN" version --json
+fatal_step version version "$BIN" version --json
 cp "$OUT/logs/version.log" "$OUT/version.json"
 GPUS=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["gpus"])' "$OUT/version.json")
 if [[ "$GPUS" == 0 ]]; then
@@ -118,11 +126,12 @@ fi
 # GPU tests: each must pass, not skip.
 gpu_test() {
   local log; log="$(mktemp)"
-  "$1" >"$log" 2>&1 || { cat "$log"; return 1; }
+  timeout -k 10 "$STEP_TIMEOUT" "$1" >"$log" 2>&1 || { cat "$log"; return 1; }
   cat "$log"
   ! grep -q '\[  SKIPPED \]' "$log"
 }
 step gpu_window_gather gpu_window_gather gpu_test "$BUILD/tests/gpu/test_gpu_window_gather"
+step gpu_batch_assembler gpu_batch_assembler gpu_test "$BUILD/tests/gpu/test_gpu_batch_assembler"
 step gpu_nccl gpu_nccl gpu_test "$BUILD/tests/gpu/test_gpu_nccl"
 step batch_assembler batch_assembler "$BUILD/tests/test_batch_assembler"
 
@@ -131,8 +140,11 @@ W="$OUT/work"
 rm -rf "$W" && mkdir -p "$W"
 sed -e "s#^store = .*#store = \"$W/s.h5\"#" -e "s#^checkpoint_dir = .*#checkpoint_dir = \"$W/ckpt\"#" \
     -e "s#^metrics = .*#metrics = \"$W/metrics.jsonl\"#" "$ROOT/configs/quickstart.toml" > "$W/job.toml"
-step synth synth "$BIN" synth --tickers 500 --days 1260 --seed 1234 --signal 0.13 --store "$W/s.h5"
-step features features "$BIN" features --config "$W/job.toml"
+fatal_step synth synth "$BIN" synth --tickers 500 --days 1260 --seed 1234 --signal 0.13 --store "$W/s.h5"
+fatal_step features features "$BIN" features --config "$W/job.toml"
+step train_gpu_auto_batch train_gpu_auto_batch "$BIN" train --config "$W/job.toml" --device cuda \
+  --set train.max_steps=20 --set train.batch_size=auto --set "train.checkpoint_dir=\"$W/ckpt-auto\"" \
+  --set "train.metrics=\"$W/metrics-auto.jsonl\""
 step train_gpu train_gpu "$BIN" train --config "$W/job.toml" --device cuda --set train.max_steps=50
 LAST=$("$BIN" inspect "$W/s.h5" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["last_time"])')
 step predict_gpu predict_gpu "$BIN" predict --config "$W/job.toml" --device cuda --checkpoint "$W/ckpt" \
@@ -144,4 +156,5 @@ step bench_loader bench_loader "$BIN" bench loader --json --repeat 3 --out "$OUT
 for b in train predict; do
   step "bench_$b" "bench_$b" "$BIN" bench "$b" --json --repeat 3 --ranks-max 1 --out "$OUT/bench-$b.json"
 done
-finish 0
+cp "$W"/metrics*.jsonl "$OUT/" 2>/dev/null || true
+finish "$FAILED"

@@ -30,7 +30,8 @@ Chunk make_chunk(int64_t row_begin, int64_t bar0) {
 TEST(BatchAssembler, GathersNormalizedWindowsAndLabelsInOrder) {
   const Normalizer norm({1.0, 2.0}, {2.0, 4.0});  // (x - mean) / std, clipped to [-10, 10]
   auto a = make_cpu_batch_assembler(norm, kSeq, kF, torch::kCPU);
-  const Chunk first = make_chunk(10, 100), second = make_chunk(20, 200);
+  const auto first = std::make_shared<const Chunk>(make_chunk(10, 100));
+  const auto second = std::make_shared<const Chunk>(make_chunk(20, 200));
   const std::vector<Window> w1{{11, 104}, {10, 102}}, w2{{22, 205}};
   a->begin(4, /*with_labels=*/true);
   a->add(first, w1.data(), 2);
@@ -57,7 +58,7 @@ TEST(BatchAssembler, GathersNormalizedWindowsAndLabelsInOrder) {
 TEST(BatchAssembler, WithoutLabelsAndOverCapacity) {
   const Normalizer norm({0.0, 0.0}, {100.0, 100.0});
   auto a = make_cpu_batch_assembler(norm, kSeq, kF, torch::kCPU);
-  const Chunk c = make_chunk(0, 0);
+  const auto c = std::make_shared<const Chunk>(make_chunk(0, 0));
   const std::vector<Window> w{{0, 2}, {1, 3}, {2, 4}};
   a->begin(2, /*with_labels=*/false);
   EXPECT_THROW(a->add(c, w.data(), 3), InternalError);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -140,7 +141,47 @@ TEST(ChunkReader, TileEqualsTheStoreSlabAndSizesTheChunkCache) {
   h5::Handle ds = h5::open_dataset(file.id(), "features/values");
   std::vector<float> direct(5 * 37 * 5);
   h5::read_slab(file, ds.id(), H5T_NATIVE_FLOAT, {4, 33, 0}, {5, 37, 5}, direct.data());
-  EXPECT_EQ(c->values, direct);
+  EXPECT_EQ(std::vector<float>(c->values.begin(), c->values.end()), direct);
+}
+
+// A host memory that counts its live blocks (a stand-in for pinned memory: same path, no CUDA).
+struct CountingMemory {
+  static int& live() {
+    static int n = 0;
+    return n;
+  }
+  static void* allocate(size_t bytes) {
+    ++live();
+    return std::malloc(bytes);
+  }
+  static void release(void* p) noexcept {
+    --live();
+    std::free(p);
+  }
+};
+
+TEST(ChunkReader, ReadsFeatureValuesIntoTheHostMemoryItIsGiven) {
+  const TestStore s = make_store("memory");
+  const HostMemory counting{"counting", CountingMemory::allocate, CountingMemory::release};
+  ChunkReader reader(s.path, 8);
+  Chunk reused;
+  reader.read_into(Tile{0, 4, 0, 32}, reused);  // pageable
+  EXPECT_STREQ(reused.values.get_allocator().memory().name, "pageable");
+  reader.set_host_memory(counting);
+  {
+    const auto c = reader.read(Tile{4, 5, 40, 30});
+    EXPECT_EQ(&c->values.get_allocator().memory(), &counting);
+    expect_same(*c, expected_chunk(s, Tile{4, 5, 40, 30}, 8));
+    EXPECT_EQ(CountingMemory::live(), 1);
+    const Chunk copy = *c;  // a copy stays in the same memory
+    EXPECT_EQ(&copy.values.get_allocator().memory(), &counting);
+    EXPECT_EQ(CountingMemory::live(), 2);
+  }
+  EXPECT_EQ(CountingMemory::live(), 0);
+  reader.read_into(Tile{0, 4, 0, 32}, reused);  // a reused pageable buffer is replaced
+  EXPECT_EQ(&reused.values.get_allocator().memory(), &counting);
+  expect_same(reused, expected_chunk(s, Tile{0, 4, 0, 32}, 8));
+  EXPECT_EQ(CountingMemory::live(), 1);
 }
 
 TEST(ChunkReader, RejectsTilesOutsideTheStoreAndStoresWithoutFeatures) {

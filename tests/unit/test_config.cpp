@@ -83,7 +83,7 @@ TEST(Config, ErrorsNameFileLineSectionAndKey) {
   EXPECT_EQ(error_of("[data]\nstore = \"s.h5\"\n[train]\nlr = \"fast\"\n"),
             "job.toml:4: [train] lr: expected a number in [1e-12, 10]");
   EXPECT_EQ(error_of("[data]\nstore = \"s.h5\"\n[train]\nbatch_size = 0\n"),
-            "job.toml:4: [train] batch_size: 0 is out of range: expected an integer in [1, 16777216]");
+            "job.toml:4: [train] batch_size: 0 is out of range: expected \"auto\" or an integer in [1, 16777216]");
   EXPECT_EQ(error_of("[data]\nstore = \"s.h5\"\n[model]\nkind = \"rnn\"\n"),
             "job.toml:4: [model] kind: 'rnn' is not allowed: expected one of \"gpt\", \"lstm\", \"mlp\"");
   EXPECT_EQ(error_of("[data]\nstore = \"s.h5\"\ntrain_start = \"2010-02-30\"\n"),
@@ -111,6 +111,9 @@ TEST(Config, OverridesApplyInOrderAndAreChecked) {
   EXPECT_EQ(c.data.store, "other.h5");
   EXPECT_EQ(c.predict.batch_size, 64);
   EXPECT_EQ(c.data.test_start, *parse_timestamp("2019-06-03"));
+  const Config a = parse_config(kFull, "job.toml", {"train.batch_size=auto"});
+  EXPECT_EQ(a.train.batch_size, 0);  // resolved by the train command (train/train_command.cpp)
+  EXPECT_EQ(a.to_json()["train"]["batch_size"], "auto");
   EXPECT_EQ(error_of(kFull, {"train.lrr=1"}), "--set train.lrr=1: unknown key [train] lrr (did you mean 'lr'?)");
   EXPECT_EQ(error_of(kFull, {"lr=1"}), "--set lr=1: expected section.key=value");
   EXPECT_EQ(error_of(kFull, {"train.lr=abc"}), "--set train.lr=abc: [train] lr: expected a number in [1e-12, 10]");
