@@ -277,9 +277,11 @@ nlohmann::json summarize(const BenchPredictOptions& o, const Config& c, const nl
   const nlohmann::json& p = first.at("prediction");
   nlohmann::json j{{"benchmark", "predict"}, {"machine", machine_json()}, {"repeat", o.repeat}, {"verified", true}};
   j["checkpoint"] = "initialized, not trained";
-  j["gpu"] = nullptr;
-  j["gpu_note"] =
-      "no GPU on this machine (CI never has one): stocks/s on one GPU for 5,000 and 100,000 tickers not measured";
+  const std::string device = p.at("device").get<std::string>();
+  const bool gpu = device.rfind("cuda", 0) == 0;
+  j["gpu"] = gpu ? nlohmann::json(device) : nlohmann::json();
+  j["gpu_note"] = gpu ? "every rank predicted on its GPU (stocks_per_s_K are GPU figures)"
+                      : "no GPU on this machine (CI never has one): the figures are CPU figures";
   j["config"] = {{"model_config", o.model_config}, {"model", c.to_json().at("model")},
                  {"model_id", ckpt.at("model_id")},
                  {"parameters", ckpt.at("parameters")}, {"tickers", o.tickers}, {"days", o.days},

@@ -64,10 +64,15 @@ step() {
     tail -20 "$log" >&2
     say "$name failed (log: $log)"
     FAILED=1
-    return 1
+    LAST_OK=0
+    return 0
   fi
+  LAST_OK=1
 }
-fatal_step() { step "$@" || finish 1; }
+fatal_step() {
+  step "$@"
+  [[ $LAST_OK == 1 ]] || finish 1
+}
 
 # Debian's MPI, HDF5, Kokkos and header libraries: the system's where they are installed (the
 # dev VM, CI), else unpacked from tests/gpu/debs into a prefix.
@@ -157,4 +162,7 @@ for b in train predict; do
   step "bench_$b" "bench_$b" "$BIN" bench "$b" --json --repeat 3 --ranks-max 1 --out "$OUT/bench-$b.json"
 done
 cp "$W"/metrics*.jsonl "$OUT/" 2>/dev/null || true
+# Prediction at the scale: 100,000 tickers on one GPU (last: it builds a large store).
+step bench_predict_100k bench_predict_100k "$BIN" bench predict --json --repeat 1 --ranks-max 1 --tickers 100000 \
+  --days 300 --out "$OUT/bench-predict-100k.json"
 finish "$FAILED"
