@@ -84,6 +84,13 @@ unpack_debs() {
   for d in "$ROOT"/tests/gpu/debs/*.deb; do dpkg -x "$d" "$p"; done
   # Absolute symlinks point at the host's /usr: into the prefix. Alternatives are postinst work.
   find "$p" -type l -lname '/*' | while read -r l; do ln -sfn "$p$(readlink "$l")" "$l"; done
+  # A -dev link whose library is the base system's (zlib: not carried) points at the host's copy
+  # (else CMake would pick the static archive next to it and fail to link a shared library).
+  find "$p" -xtype l -name 'lib*.so' | while read -r l; do
+    local host
+    host=$(ldconfig -p | awk -v n="$(basename "$l")" 'index($1, n ".") == 1 && $1 ~ /\.so\.[0-9]+$/ {print $NF; exit}')
+    if [[ -n "$host" ]]; then ln -sfn "$host" "$l"; else rm -f "$l"; fi
+  done
   for tool in mpicc mpicxx mpirun mpiexec; do ln -sfn "$tool.openmpi" "$p/usr/bin/$tool"; done
   ln -sfn h5pcc.openmpi "$p/usr/bin/h5pcc"
   sed -i "s#^prefix=\"/usr\"#prefix=\"$p/usr\"#" "$p/usr/bin/h5pcc.openmpi"
