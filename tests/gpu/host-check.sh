@@ -81,6 +81,7 @@ unpack_debs() {
   local p="$OUT/prefix"
   [[ -d "$ROOT/tests/gpu/debs" ]] || { say "no MPI/HDF5 here and no tests/gpu/debs: run tests/gpu/fetch-debs.sh where apt works and carry tests/gpu/debs"; finish 1; }
   rm -rf "$p" && mkdir -p "$p"
+  rm -f "$BUILD/CMakeCache.txt"  # library paths found in an earlier prefix: found again in this one
   for d in "$ROOT"/tests/gpu/debs/*.deb; do dpkg -x "$d" "$p"; done
   # Absolute symlinks point at the host's /usr: into the prefix. Alternatives are postinst work.
   find "$p" -type l -lname '/*' | while read -r l; do ln -sfn "$p$(readlink "$l")" "$l"; done
