@@ -23,7 +23,7 @@ mkdir -p "$OUT/logs"
 RESULTS="$OUT/results.jsonl"
 : > "$RESULTS"
 T0=$(date +%s)
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_gds=hash
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_gds=hash PMIX_MCA_pcompress_base_silence_warning=1
 
 say() { echo "host-check: $*" | tee -a "$OUT/logs/host-check.log"; }
 # record NAME STATUS MILLISECONDS [JSON_FIGURES]
@@ -126,8 +126,8 @@ configure_and_build() {
 deps
 STEP_TIMEOUT=1200 fatal_step build build configure_and_build
 BIN="$BUILD/tickstream"
-fatal_step version version "$BIN" version --json
-cp "$OUT/logs/version.log" "$OUT/version.json"
+version_json() { "$BIN" version --json > "$OUT/version.json"; }  # stdout only: MPI may warn on stderr
+fatal_step version version version_json
 GPUS=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["gpus"])' "$OUT/version.json")
 if [[ "$GPUS" == 0 ]]; then
   note=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("gpu_note", ""))' "$OUT/version.json")
