@@ -36,6 +36,13 @@ bool drain(int fd, std::string& out, std::chrono::steady_clock::time_point t0, d
   }
 }
 
+// The user's Open MPI settings a child mpirun keeps (singleton init sets no such variable).
+bool user_setting(std::string_view kv) {
+  for (const std::string_view keep : {"OMPI_ALLOW_RUN_AS_ROOT", "OMPI_MCA_rmaps_base_oversubscribe", "OMPI_MCA_plm_rsh_agent"})
+    if (kv.rfind(keep, 0) == 0) return true;
+  return false;
+}
+
 // The parent's environment minus the variables that make a child mpirun believe it runs inside
 // this process's MPI job (singleton init sets them).
 std::vector<char*> child_environment() {
@@ -43,8 +50,7 @@ std::vector<char*> child_environment() {
   for (char** e = environ; *e; ++e) {
     const std::string_view kv(*e);
     const bool job_var = kv.rfind("PMIX_", 0) == 0 || kv.rfind("PMI_", 0) == 0 ||
-                         (kv.rfind("OMPI_", 0) == 0 && kv.rfind("OMPI_ALLOW_RUN_AS_ROOT", 0) != 0 &&
-                          kv.rfind("OMPI_MCA_rmaps_base_oversubscribe", 0) != 0);
+                         (kv.rfind("OMPI_", 0) == 0 && !user_setting(kv));
     if (!job_var) env.push_back(*e);
   }
   env.push_back(nullptr);

@@ -13,6 +13,8 @@
 # TICKSTREAM_HOST_CHECK_BUILD: the build folder (default build/gpu-host; CI passes its release
 # build so that the dry path costs no second build). TICKSTREAM_HOST_CHECK_PYTHON: the python
 # whose torch to build against (default: python3 on PATH, the host's PyTorch).
+# TICKSTREAM_HOST_CHECK_ONLY: names of the steps to run (results.json names them), e.g. a rerun of
+# the benchmarks alone; every other step is left out (build and version always run).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="$(realpath -m "${1:?usage: tests/gpu/host-check.sh OUT_DIR}")"
@@ -52,9 +54,14 @@ PY
 # records it. A failed step is recorded and the run goes on (the GPU time is short: every later
 # figure is worth having); the exit code is then 1. fatal_step: a failure ends the run.
 STEP_TIMEOUT="${TICKSTREAM_HOST_CHECK_STEP_TIMEOUT:-300}"
+ONLY="${TICKSTREAM_HOST_CHECK_ONLY:-}"  # step names to run (a rerun of some); build and version always run
 FAILED=0
 step() {
   local name="$1" log="$OUT/logs/$2.log"; shift 2
+  if [[ -n "$ONLY" && " $ONLY " != *" $name "* && $name != build && $name != version ]]; then
+    LAST_OK=1
+    return 0
+  fi
   local s; s=$(now_ms)
   say "$name ..."
   local limit=(timeout -k 10 "$STEP_TIMEOUT")
