@@ -173,7 +173,7 @@ step train_gpu_streamed train_gpu_streamed "$BIN" train --config "$W/job.toml" -
   --set train.max_steps=200 --set train.eval_every=100 --set loader.resident=off --set loader.prefetch=2 \
   --set loader.chunk_tickers=64 --set "train.checkpoint_dir=\"$W/ckpt-streamed\"" \
   --set "train.metrics=\"$W/metrics-streamed.jsonl\""
-LAST=$("$BIN" inspect "$W/s.h5" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["last_time"])')
+LAST=$("$BIN" inspect "$W/s.h5" --json 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["last_time"])' || echo none)
 step predict_gpu predict_gpu "$BIN" predict --config "$W/job.toml" --device cuda --checkpoint "$W/ckpt" \
   --asof "$LAST" --out "$W/preds.h5"
 
