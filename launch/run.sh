@@ -47,7 +47,9 @@ while IFS='=' read -r name _; do
 done < <(env)
 [[ $(id -u) -eq 0 ]] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-CMD=(mpirun -np "$RANKS" "${BIND[@]}" "${ENVS[@]}" "$BIN" "$SUB" --config "$CONFIG" "$@")
+# The commands that read a job config get it; ingest takes its inputs and store as arguments.
+WITH_CONFIG=(--config "$CONFIG"); [[ "$SUB" == ingest ]] && WITH_CONFIG=()
+CMD=(mpirun -np "$RANKS" "${BIND[@]}" "${ENVS[@]}" "$BIN" "$SUB" "${WITH_CONFIG[@]}" "$@")
 echo "launch/run.sh: $RANKS ranks ($GPUS GPUs, $CORES cores): ${CMD[*]}" >&2
 [[ "${TICKSTREAM_DRY_RUN:-0}" == 1 ]] && { printf '%q ' "${CMD[@]}"; echo; exit 0; }
 exec "${CMD[@]}"
