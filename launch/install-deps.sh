@@ -20,6 +20,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libfast-float-dev
   libpq-dev postgresql
   slurm-wlm munge
+  iproute2 util-linux   # test hosts in network namespaces (tests/hosts): ip, unshare
   python3 python3-venv python3-numpy python3-pandas python3-h5py python3-matplotlib
   r-base-core r-cran-ttr
 )

@@ -41,4 +41,54 @@ CMD=(mpirun -np "$RANKS" --hostfile "$HOSTFILE" --bind-to none --map-by slot "${
      "$BIN" "$SUB" "${WITH_CONFIG[@]}" "$@")
 echo "launch/multinode.sh: $RANKS ranks over $(grep -cvE '^[[:space:]]*(#|$)' "$HOSTFILE") hosts: ${CMD[*]}" >&2
 [[ "${TICKSTREAM_DRY_RUN:-0}" == 1 ]] && { printf '%q ' "${CMD[@]}"; echo; exit 0; }
-exec "${CMD[@]}"
+
+# A host that cannot be reached any more (a cut link, a dead machine) leaves mpirun waiting
+# forever for its daemon there after the job aborted. Once mpirun reports an abort or a lost rank,
+# it has TICKSTREAM_ABORT_GRACE_S (default 5) to finish; then it is killed, and its daemons on
+# the hosts it can reach end their ranks. mpirun's stderr passes through unchanged.
+GRACE="${TICKSTREAM_ABORT_GRACE_S:-5}"
+# ranks_on HOST: the ranks --map-by slot puts on HOST (hostfile order, slots filled in turn).
+ranks_on() {
+  awk -v want="$1" -v total="$RANKS" '!/^[[:space:]]*(#|$)/ {
+      n = 1; for (i = 2; i <= NF; ++i) if ($i ~ /^slots=/) { split($i, a, "="); n = a[2] }
+      for (k = 0; k < n && r < total; ++k) { if ($1 == want) out = out (out == "" ? "" : ",") r; ++r }
+    } END { print (out == "" ? "none" : out) }' "$HOSTFILE"
+}
+FIFO="$(mktemp -u "${TMPDIR:-/tmp}/tickstream-multinode.XXXXXX")"
+mkfifo "$FIFO"
+"${CMD[@]}" 2>"$FIFO" &
+MPIRUN_PID=$!
+trap 'kill -TERM "$MPIRUN_PID" 2>/dev/null' INT TERM
+KILLER="" LOST=""
+# The loop ends at EOF or once mpirun is gone: a daemon on an unreachable host still holds the
+# pipe open.
+exec 3<"$FIFO"
+while :; do
+  line=""
+  if IFS= read -r -t 1 line <&3; then
+    printf '%s\n' "$line" >&2
+  elif [[ $? -le 128 ]]; then
+    break  # EOF
+  else
+    [[ -n "$line" ]] && printf '%s\n' "$line" >&2  # a partial line when the timeout hit
+    kill -0 "$MPIRUN_PID" 2>/dev/null || break
+    continue
+  fi
+  if [[ "$line" =~ Remote\ daemon:.*\ on\ node\ ([^[:space:]]+) || "$line" =~ [Cc]onnection\ to\ ([^[:space:]]+)\ closed ]]; then
+    lost="${BASH_REMATCH[1]}"
+    [[ " $LOST " == *" $lost "* ]] || echo "launch/multinode.sh: lost host $lost (its ranks: $(ranks_on "$lost"))" >&2
+    LOST+=" $lost"
+  fi
+  if [[ -z "$KILLER" && "$line" =~ MPI_ABORT\ was\ invoked|lost\ communication|exited\ on\ signal|non-zero\ status ]]; then
+    ( sleep "$GRACE"; kill -KILL "$MPIRUN_PID" 2>/dev/null && echo "launch/multinode.sh: mpirun did not end $GRACE s after the job failed (an unreachable host?): killed" >&2 ) &
+    KILLER=$!
+  fi
+done
+exec 3<&-
+set +e
+wait "$MPIRUN_PID"
+RC=$?
+set -e
+[[ -z "$KILLER" ]] || kill "$KILLER" 2>/dev/null || true
+rm -f "$FIFO"
+exit "$RC"

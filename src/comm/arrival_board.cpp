@@ -3,7 +3,11 @@
 
 #include <fmt/ranges.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cstring>
 
 #include "core/error.hpp"
 
@@ -20,6 +24,19 @@ ArrivalBoard::ArrivalBoard(MPI_Comm comm) {
     last_.resize(static_cast<size_t>(size_));
     ahead_.reserve(static_cast<size_t>(size_));
   }
+  gather_hosts();
+}
+
+// Every rank's host name to rank 0, which names the hosts of missing ranks.
+void ArrivalBoard::gather_hosts() {
+  constexpr int kName = 64;
+  std::array<char, kName> mine{};
+  gethostname(mine.data(), kName - 1);
+  std::vector<char> all(rank_ == 0 ? static_cast<size_t>(size_) * kName : 0);
+  TS_CHECK_MPI(MPI_Gather(mine.data(), kName, MPI_CHAR, all.data(), kName, MPI_CHAR, 0, comm_));
+  for (int r = 0; rank_ == 0 && r < size_; ++r)
+    hosts_.emplace_back(all.data() + static_cast<size_t>(r) * kName,
+                        strnlen(all.data() + static_cast<size_t>(r) * kName, kName));
 }
 
 ArrivalBoard::~ArrivalBoard() {
@@ -154,12 +171,12 @@ std::string ArrivalBoard::timeout_message(const OpInfo& op, std::chrono::millise
 }
 
 std::string ArrivalBoard::missing_message(const OpInfo& op, std::chrono::milliseconds timeout) {
-  std::vector<int> missing;
+  std::vector<std::string> missing;
   std::string last_seen;
   for (int r = 1; r < size_; ++r) {
     const int64_t seq = last_[static_cast<size_t>(r)].seq;
     if (seq >= op.seq) continue;
-    missing.push_back(r);
+    missing.push_back(fmt::format("{} ({})", r, hosts_[static_cast<size_t>(r)]));
     last_seen += fmt::format("{}{}", last_seen.empty() ? "" : ", ",
                              seq < 0 ? std::string("none") : fmt::format("#{}", seq));
   }

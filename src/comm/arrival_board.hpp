@@ -62,6 +62,7 @@ class ArrivalBoard {
   static OpInfo decode(const Message& m);
   bool flush();
   bool drain();
+  void gather_hosts();
   bool receive(int source, const OpInfo& op);
   bool compare(int source);
   std::string missing_message(const OpInfo& op, std::chrono::milliseconds timeout);
@@ -78,6 +79,7 @@ class ArrivalBoard {
   bool has_unsent_ = false;
   // Rank 0: the last arrival of every rank, its own recent calls, and ranks ahead of it.
   std::vector<Arrival> last_;
+  std::vector<std::string> hosts_;  // every rank's host name (the missing ranks' hosts are named)
   std::array<OpInfo, kOwnHistory> own_{};
   int64_t own_seq_ = -1;
   std::vector<int> ahead_;

@@ -1,6 +1,8 @@
 // MPI communicator backend: collectives with closed-form results, async ordering, progress(),
 // timeouts that name the missing ranks, call mismatches, and per-operation overhead.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -248,12 +250,14 @@ TEST_F(MpiComm, TimeoutNamesTheMissingRanks) {
       message = a.message;
     }
     EXPECT_GE(seconds_since(start), 0.29);
+    char host[64] = {0};  // every rank of this test runs here: the missing ranks' host is ours
+    gethostname(host, sizeof(host) - 1);
     const std::string expected_message =
         size() == 2
-            ? "collective #1 allreduce(f32 x 8, sum) did not complete within 0.3 s: rank 1 "
-              "never entered it (its last collective: #0)"
-            : "collective #1 allreduce(f32 x 8, sum) did not complete within 0.3 s: ranks 1, "
-              "2 never entered it (their last collectives: #0, #0)";
+            ? fmt::format("collective #1 allreduce(f32 x 8, sum) did not complete within 0.3 s: rank 1 ({}) "
+                          "never entered it (its last collective: #0)", host)
+            : fmt::format("collective #1 allreduce(f32 x 8, sum) did not complete within 0.3 s: ranks 1 ({}), "
+                          "2 ({}) never entered it (their last collectives: #0, #0)", host, host);
     EXPECT_EQ(message, expected_message);
     MPI_Barrier(MPI_COMM_WORLD);
     work->wait();  // the others enter #1 now
