@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops the single-node Slurm that start.sh started (slurmd, slurmctld, munged: the processes
+# Stops the Slurm that start.sh started (every slurmd, slurmctld, munged: the processes
 # named by the pid files under $TICKSTREAM_SLURM_DIR, default /tmp/tickstream-slurm) and removes
 # that directory. Jobs still running are killed with the daemons. Idempotent.
 set -euo pipefail
@@ -36,7 +36,7 @@ if [[ -d "$DIR" ]]; then
       done
     fi
   fi
-  stop_pid slurmd "$DIR/run/slurmd.pid"
+  for f in "$DIR"/run/slurmd*.pid; do stop_pid "slurmd ($(basename "$f" .pid))" "$f"; done
   stop_pid slurmctld "$DIR/run/slurmctld.pid"
   stop_pid munged "$DIR/munge/munged.pid"
   rm -rf "$DIR"

@@ -10,12 +10,15 @@
 #   tests/hosts/cluster.sh hosts       print "ADDRESS NAME" per host
 #   tests/hosts/cluster.sh cut HOST | heal HOST   take HOST's link down / up
 #   tests/hosts/cluster.sh kill HOST   SIGKILL every process on HOST
-# Names go into /etc/hosts between marker lines (removed by down). Needs root and iproute2.
+# Names go into /etc/hosts between marker lines (removed by down). Every host sees a local directory
+# of its own at /tmp/tickstream-host-local (slurmd's spool). Needs root, iproute2, util-linux.
 # Exit 77 when network namespaces cannot be made here.
 set -euo pipefail
 BRIDGE=tsbr0
 NET=198.18.0
 PREFIX=ts-
+STATE=/tmp/tickstream-hosts       # STATE/HOST: a host's local directory
+LOCAL=/tmp/tickstream-host-local  # where every host sees its own
 MARK_BEGIN="# tickstream test hosts: begin"
 MARK_END="# tickstream test hosts: end"
 
@@ -38,6 +41,7 @@ down() {
     ip link del "tsv${h#node}" 2>/dev/null || true
   done
   ip link del "$BRIDGE" 2>/dev/null || true
+  rm -rf "$STATE"
   remove_names
 }
 
@@ -64,7 +68,13 @@ up() {
 on() {  # on HOST CMD...: CMD in HOST's network namespace with HOST as its host name
   local h="$1"; shift
   ip netns list | grep -qw "$PREFIX$h" || { say "no host $h"; exit 2; }
-  exec ip netns exec "$PREFIX$h" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$h" "$@"
+  # nsenter, not `ip netns exec`: that one remounts /sys for the namespace, without this
+  # machine's cgroup file systems (slurmd needs them).
+  # Each host has a local directory of its own at the same path (LOCAL), as separate machines
+  # have local disks: a private mount namespace binds STATE/HOST there.
+  mkdir -p "$STATE/$h" "$LOCAL"
+  exec nsenter --net="/run/netns/$PREFIX$h" unshare --uts --mount sh -c \
+    'mount --bind "$1" "$2" && hostname "$0" && shift 2 && exec "$@"' "$h" "$STATE/$h" "$LOCAL" "$@"
 }
 
 case "${1:-}" in
