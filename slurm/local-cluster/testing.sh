@@ -51,6 +51,17 @@ slurm_up() {
   export SLURM_CONF
 }
 
+# slurm_wait_step JOB LOG STEP STEPS: waits (240 s at most) until training job JOB's log LOG shows
+# step STEP of STEPS; fails when the job ends first.
+slurm_wait_step() {
+  local deadline=$((SECONDS + 240))
+  until [[ -f "$2" ]] && grep -q "info step $3/$4" "$2"; do
+    [[ -n "$(squeue -h -j "$1" -o %i 2>/dev/null)" ]] || fail "train job $1 ended before it reached step $3"
+    ((SECONDS < deadline)) || fail "train job $1 did not reach step $3 within 240 s"
+    sleep 0.5
+  done
+}
+
 # slurm_track ID...: jobs to cancel if the test fails.
 slurm_track() { SLURM_JOBS_+=("$@"); }
 

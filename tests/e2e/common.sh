@@ -21,12 +21,15 @@ expect_exit() {
 
 expect_stderr() { grep -q -- "$1" "$WORK/stderr" || { cat "$WORK/stderr" >&2; fail "stderr lacks '$1'"; }; }
 
-# small_job TRAIN_AND_MORE: $WORK/job.toml for $WORK/s.h5 (a 2010 daily store): the 2010 training
-# and validation periods, a one-layer 16-wide GPT, then the caller's [train] (and other) sections.
+# small_job TRAIN_AND_MORE [DIR]: DIR/job.toml for DIR/s.h5 (DIR: $WORK by default; a 2010 daily
+# store): the 2010 training and validation periods, a one-layer 16-wide GPT, then the caller's
+# [train] (and other) sections.
 small_job() {
-  cat > "$WORK/job.toml" <<TOML
+  local dir="${2:-$WORK}"
+  mkdir -p "$dir"
+  cat > "$dir/job.toml" <<TOML
 [data]
-store = "$WORK/s.h5"
+store = "$dir/s.h5"
 train_start = 2010-01-04
 train_end = 2010-09-30
 valid_start = 2010-10-01

@@ -22,12 +22,7 @@ slurm_track "$PREP" "$TRAIN" "$PRED"
 LOG="$WORK/logs/tickstream-train-$TRAIN.out"
 
 # Signal once training is under way (past its first evaluation and checkpoint at step 50).
-DEADLINE=$((SECONDS + 240))
-until [[ -f "$LOG" ]] && grep -q "info step 100/$STEPS" "$LOG"; do
-  [[ -n "$(squeue -h -j "$TRAIN" -o %i 2>/dev/null)" ]] || fail "train job $TRAIN ended before it reached step 100"
-  ((SECONDS < DEADLINE)) || fail "train job $TRAIN did not reach step 100 within 240 s"
-  sleep 0.5
-done
+slurm_wait_step "$TRAIN" "$LOG" 100 "$STEPS"
 scancel --signal=USR1 --batch "$TRAIN"
 echo "sent SIGUSR1 to train job $TRAIN at $((SECONDS - START)) s"
 slurm_wait_jobs 400 "$PREP" "$TRAIN" "$PRED"

@@ -6,17 +6,11 @@
 # resumes from the newest on the 2 hosts that remain. Exit 77 where namespaces cannot be made.
 # Usage: tests/hosts/faults.sh BIN WORK
 source "$(dirname "$0")/../e2e/common.sh"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-CLUSTER="$ROOT/tests/hosts/cluster.sh"
-set +e; "$CLUSTER" up 3; rc=$?; set -e
-[[ $rc -eq 0 ]] || exit "$rc"
-trap '"$CLUSTER" down' EXIT
-export OMPI_MCA_plm_rsh_agent="$ROOT/tests/hosts/agent.sh" TICKSTREAM_IFNAME=198.18.0.0/24 OMPI_MCA_btl=tcp,self
-export PMIX_MCA_gds=hash TICKSTREAM_BIN="$BIN" TICKSTREAM_THREADS=1
+source "$(dirname "$0")/common.sh"
+hosts_up 3
 TIMEOUT_S=8
 PY=/usr/bin/python3
-printf 'node%s slots=1\n' 1 2 3 > "$WORK/hosts3"
-printf 'node%s slots=1\n' 1 2 > "$WORK/hosts2"
+HOSTS3=$(hostfile 3) HOSTS2=$(hostfile 2)
 
 "$BIN" synth --tickers 40 --days 330 --seed 9 --signal 0.2 --store "$WORK/s.h5" >/dev/null
 small_job "[train]
@@ -31,7 +25,7 @@ expect_exit 0 "$BIN" features --config "$WORK/job.toml"
 # lose HOW: trains on 3 hosts, then at the first checkpoint loses node3 (HOW = cut | kill).
 lose() {
   local how="$1" ckpt="$WORK/ckpt-$1" start took rc
-  "$ROOT/launch/multinode.sh" "$WORK/hosts3" "$WORK/job.toml" train --set "train.checkpoint_dir=\"$ckpt\"" \
+  "$ROOT/launch/multinode.sh" "$HOSTS3" "$WORK/job.toml" train --set "train.checkpoint_dir=\"$ckpt\"" \
     --set "train.metrics=\"$WORK/metrics-$how.jsonl\"" > "$WORK/$how.out" 2> "$WORK/$how.err" &
   local job=$!
   for ((i = 0; i < 600; ++i)); do compgen -G "$ckpt/ckpt-*.pt" >/dev/null && break; sleep 0.1; done
@@ -55,7 +49,7 @@ lose() {
   local step
   step=$(ls "$ckpt" | sed -n 's/^ckpt-0*\([0-9][0-9]*\)\.pt$/\1/p' | sort -n | tail -1)
   "$CLUSTER" heal node3
-  expect_exit 0 "$ROOT/launch/multinode.sh" "$WORK/hosts2" "$WORK/job.toml" train --resume \
+  expect_exit 0 "$ROOT/launch/multinode.sh" "$HOSTS2" "$WORK/job.toml" train --resume \
     --set "train.checkpoint_dir=\"$ckpt\"" --set "train.metrics=\"$WORK/metrics-$how.jsonl\"" \
     --set train.max_steps=$((step + 10))
   grep -q "max_steps after $((step + 10)) steps" "$WORK/stdout" || { cat "$WORK/stdout" >&2; fail "$how: resume did not reach step $((step + 10))"; }

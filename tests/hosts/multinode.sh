@@ -6,43 +6,19 @@
 # ranks really ran on distinct hosts. Exit 77 where namespaces cannot be made.
 # Usage: tests/hosts/multinode.sh BIN WORK
 source "$(dirname "$0")/../e2e/common.sh"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-CLUSTER="$ROOT/tests/hosts/cluster.sh"
-set +e; "$CLUSTER" up 3; rc=$?; set -e
-[[ $rc -eq 0 ]] || exit "$rc"
-trap '"$CLUSTER" down' EXIT
-# What multinode.sh needs to reach the test hosts: the launch agent, their subnet, TCP only.
-export OMPI_MCA_plm_rsh_agent="$ROOT/tests/hosts/agent.sh" TICKSTREAM_IFNAME=198.18.0.0/24 OMPI_MCA_btl=tcp,self
-export PMIX_MCA_gds=hash TICKSTREAM_BIN="$BIN"
-# One intra-op thread per rank on both sides: a host of its own would give its one rank every core,
-# and another thread count sums in another order (the model would differ in the last bits).
-export TICKSTREAM_THREADS=1
+source "$(dirname "$0")/common.sh"
+hosts_up 3
 
 "$BIN" synth --tickers 40 --days 330 --seed 9 --signal 0.2 --csv-dir "$WORK/csv" >/dev/null
 
 # job DIR: DIR/job.toml for DIR/s.h5.
 job() {
-  mkdir -p "$1"
-  cat > "$1/job.toml" <<TOML
-[data]
-store = "$1/s.h5"
-train_start = 2010-01-04
-train_end = 2010-09-30
-valid_start = 2010-10-01
-valid_end = 2010-12-31
-[model]
-kind = "gpt"
-d_model = 16
-n_layers = 1
-n_heads = 2
-seq_len = 16
-[train]
+  small_job "[train]
 batch_size = 32
 max_steps = 6
 eval_every = 6
-checkpoint_dir = "$1/ckpt"
-metrics = "$1/metrics.jsonl"
-TOML
+checkpoint_dir = \"$1/ckpt\"
+metrics = \"$1/metrics.jsonl\"" "$1"
 }
 
 # pipeline DIR LAUNCH...: ingest, features, train, predict in DIR, each command run as
@@ -57,15 +33,15 @@ pipeline() {
 }
 
 for n in 2 3; do
-  printf 'node%s slots=1\n' $(seq 1 $n) > "$WORK/hosts$n"
+  HOSTFILE=$(hostfile $n)
   # The ranks run on n distinct hosts, each with its own address.
-  mpirun -np $n --hostfile "$WORK/hosts$n" --mca oob_tcp_if_include 198.18.0.0/24 \
+  mpirun -np $n --hostfile "$HOSTFILE" --mca oob_tcp_if_include 198.18.0.0/24 \
     sh -c 'echo "$(hostname) $(ip -4 -br addr show eth0 | awk "{print \$3}")"' | sort > "$WORK/where$n"
   [[ $(sort -u "$WORK/where$n" | wc -l) -eq $n ]] || { cat "$WORK/where$n"; fail "$n ranks did not land on $n hosts"; }
   grep -q "node$n 198.18.0.1$n/24" "$WORK/where$n" || { cat "$WORK/where$n"; fail "node$n is not at its address"; }
   job "$WORK/local$n" && job "$WORK/hosts$n.run"
   pipeline "$WORK/local$n" env TICKSTREAM_RANKS=$n TICKSTREAM_GPUS=0 "$ROOT/launch/run.sh" "$WORK/local$n/job.toml"
-  pipeline "$WORK/hosts$n.run" env TICKSTREAM_RANKS=$n "$ROOT/launch/multinode.sh" "$WORK/hosts$n" "$WORK/hosts$n.run/job.toml"
+  pipeline "$WORK/hosts$n.run" env TICKSTREAM_RANKS=$n "$ROOT/launch/multinode.sh" "$HOSTFILE" "$WORK/hosts$n.run/job.toml"
   # Every dataset's values (attributes name the job's own paths and config hash).
   for ds in $(h5ls -r "$WORK/local$n/s.h5" | awk '$2 == "Dataset" {print $1}'); do
     h5diff -q --exclude-attribute "$ds" "$WORK/local$n/s.h5" "$WORK/hosts$n.run/s.h5" "$ds" "$ds" ||

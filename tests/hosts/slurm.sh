@@ -39,12 +39,7 @@ read -r PREP TRAIN PRED < <("$ROOT/slurm/pipeline.sh" --nodes 2 --ntasks-per-nod
 [[ -n "$PRED" ]] || fail "pipeline.sh printed no job ids"
 slurm_track "$PREP" "$TRAIN" "$PRED"
 LOG="$WORK/logs/tickstream-train-$TRAIN.out"
-DEADLINE=$((SECONDS + 240))
-until [[ -f "$LOG" ]] && grep -q "info step 100/$STEPS" "$LOG"; do
-  [[ -n "$(squeue -h -j "$TRAIN" -o %i 2>/dev/null)" ]] || fail "train job $TRAIN ended before it reached step 100"
-  ((SECONDS < DEADLINE)) || fail "train job $TRAIN did not reach step 100 within 240 s"
-  sleep 0.5
-done
+slurm_wait_step "$TRAIN" "$LOG" 100 "$STEPS"
 NODES_FIRST="$(slurm_job_field "$TRAIN" NodeList)"
 scancel --signal=USR1 --batch "$TRAIN"
 slurm_wait_jobs 400 "$PREP" "$TRAIN" "$PRED"
