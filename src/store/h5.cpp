@@ -234,11 +234,15 @@ herr_t collect_h5_frame(unsigned n, const H5E_error2_t* err, void* out) {
 }
 }  // namespace
 
-void throw_h5(const char* expr, const char* file, int line) {
+std::string take_h5_stack() {
   std::string stack;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_h5_frame, &stack);
   H5Eclear2(H5E_DEFAULT);
-  throw InternalError(fmt::format("HDF5 call failed: {}{}", expr, stack), file, line);
+  return stack;
+}
+
+void throw_h5(const char* expr, const char* file, int line) {
+  throw InternalError(fmt::format("HDF5 call failed: {}{}", expr, take_h5_stack()), file, line);
 }
 
 }  // namespace tickstream::detail

@@ -104,6 +104,15 @@ Handle open_dataset_with_cache(hid_t loc, const std::string& name, size_t nbytes
 std::vector<hsize_t> dataset_dims(hid_t dataset);
 std::vector<hsize_t> dataset_chunk(hid_t dataset);  // empty when contiguous
 bool dataset_has_fletcher32(hid_t dataset);
+// After a failed read of [start, start + count) of `dataset` with HDF5 error stack `h5_stack`: when
+// a chunk failed its Fletcher32 checksum, throws InputError naming the file, the dataset and the
+// chunk (found by reading the selection's chunks one by one); otherwise returns.
+void throw_if_corrupt(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start,
+                      const std::vector<hsize_t>& count, const std::string& h5_stack);
+// Every dataset of a file, as absolute paths.
+std::vector<std::string> dataset_paths(hid_t file);
+// The origins of the chunks of `dataset` that cannot be read (their checksum); empty when contiguous.
+std::vector<std::vector<hsize_t>> corrupt_chunks(hid_t dataset);
 
 // Writes/reads rows [row_begin, row_begin + rows) along dimension 0 (all of the other dims).
 // Collective on parallel files: every rank calls, possibly with rows == 0.
@@ -141,6 +150,8 @@ std::vector<std::string> attr_names(hid_t loc);
 
 namespace tickstream::detail {
 [[noreturn]] void throw_h5(const char* expr, const char* file, int line);
+// HDF5's error stack, one line per frame, and clears it.
+std::string take_h5_stack();
 }  // namespace tickstream::detail
 
 // HDF5 calls return a negative herr_t/hid_t on failure; the message carries the error stack.

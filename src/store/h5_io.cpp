@@ -44,7 +44,11 @@ std::pair<std::vector<hsize_t>, std::vector<hsize_t>> row_slab(hid_t dataset, hs
 void read_slab(const File& f, hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start,
                const std::vector<hsize_t>& count, void* data) {
   auto [file_space, mem_space] = select_slab(dataset, start, count);
-  TS_CHECK_H5(H5Dread(dataset, mem_type, mem_space.id(), file_space.id(), f.xfer(), data));
+  if (H5Dread(dataset, mem_type, mem_space.id(), file_space.id(), f.xfer(), data) >= 0) return;
+  const std::string stack = detail::take_h5_stack();
+  throw_if_corrupt(dataset, mem_type, start, count, stack);  // bad input: a damaged chunk, named
+  throw InternalError(fmt::format("HDF5 call failed: H5Dread of {} rows{}", count.empty() ? 0 : count[0], stack),
+                      __FILE__, __LINE__);
 }
 
 void write_rows(const File& f, hid_t dataset, hid_t mem_type, hsize_t row_begin, hsize_t rows,
@@ -62,7 +66,9 @@ void read_rows(const File& f, hid_t dataset, hid_t mem_type, hsize_t row_begin, 
 
 void write_vector(const File& f, hid_t loc, const std::string& name, hid_t type,
                   const void* data, hsize_t n, bool writer) {
-  Handle ds = create_dataset(loc, name, {type, {n}, {}, false});
+  // One chunk with a Fletcher32 checksum (a contiguous dataset has none): a damaged byte in
+  // /stats or /meta/time is an error, not a wrong number.
+  Handle ds = create_dataset(loc, name, {type, {n}, n > 0 ? std::vector<hsize_t>{n} : std::vector<hsize_t>{}, n > 0});
   write_rows(f, ds.id(), type, 0, writer ? n : 0, data);
 }
 

@@ -102,6 +102,23 @@ nlohmann::json inspect_store(const std::string& path) {
   return j;
 }
 
+nlohmann::json verify_store(const std::string& path) {
+  const StoreReader r(path);
+  nlohmann::json corrupt = nlohmann::json::array(), unchecked = nlohmann::json::array();
+  int64_t checked = 0;
+  for (const std::string& name : h5::dataset_paths(r.root())) {
+    h5::Handle ds = h5::open_dataset(r.root(), name);
+    if (!h5::dataset_has_fletcher32(ds.id())) {
+      unchecked.push_back(name);
+      continue;
+    }
+    ++checked;
+    for (const auto& origin : h5::corrupt_chunks(ds.id())) corrupt.push_back({{"dataset", name}, {"chunk", origin}});
+  }
+  return {{"path", path}, {"checksummed_datasets", checked}, {"unchecksummed_datasets", unchecked},
+          {"corrupt_chunks", corrupt}};
+}
+
 namespace {
 // A JSON scalar as plain text: strings without quotes, null as "-".
 std::string plain(const nlohmann::json& v) {

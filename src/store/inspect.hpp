@@ -12,6 +12,10 @@ namespace tickstream {
 // file_bytes, chunks, fletcher32, has_adj_close, rejected.
 nlohmann::json inspect_store(const std::string& path);
 
+// Reads every chunk of every checksummed dataset (Fletcher32). Keys: path, checksummed_datasets,
+// unchecksummed_datasets (names), corrupt_chunks ([{dataset, chunk origin}]).
+nlohmann::json verify_store(const std::string& path);
+
 // Human-readable rendering of inspect_store's JSON (per-ticker list abbreviated).
 std::string format_inspect(const nlohmann::json& j);
 
