@@ -33,11 +33,16 @@ assert groups == ["features", "labels", "raw", "stats"], groups
 for name, origin, offset, size in rng.sample(chunks, 20):
     print(name, origin, offset + rng.randrange(size))
 PYEOF
-n=0
-while read -r name origin offset; do
+# flip OFFSET: $WORK/bad.h5 = the store with the byte at OFFSET inverted in 4 of its bits.
+flip() {
   cp "$WORK/s.h5" "$WORK/bad.h5"
   $PY -c "import sys; f = open(sys.argv[1], 'r+b'); f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x5a]))" \
-    "$WORK/bad.h5" "$offset"
+    "$WORK/bad.h5" "$1"
+}
+
+n=0
+while read -r name origin offset; do
+  flip "$offset"
   expect_exit 2 "$BIN" inspect --verify "$WORK/bad.h5"
   expect_stderr "$name chunk at \[$origin\]"
   n=$((n + 1))
@@ -46,9 +51,7 @@ done < "$WORK/draws"
 # A command reading a damaged /features chunk stops with the dataset named (exit 2).
 read -r name origin offset < <(grep "^/features/values " "$WORK/draws" | head -1 || true)
 if [[ -n "${offset:-}" ]]; then
-  cp "$WORK/s.h5" "$WORK/bad.h5"
-  $PY -c "import sys; f = open(sys.argv[1], 'r+b'); f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x5a]))" \
-    "$WORK/bad.h5" "$offset"
+  flip "$offset"
   expect_exit 2 "$BIN" train --config "$WORK/job.toml" --set "data.store=\"$WORK/bad.h5\""
   expect_stderr "/features/values: the chunk at \[$(echo "$origin" | sed 's/,/, /g')\] fails its Fletcher32 checksum"
 fi
