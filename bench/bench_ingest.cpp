@@ -24,8 +24,7 @@ nlohmann::json machine_json() {
     if (model == "unknown" && line.rfind("model name", 0) == 0) model = line.substr(line.find(':') + 2);
     if (line.rfind("flags", 0) == 0 && line.find(" hypervisor") != std::string::npos) vm = true;
   }
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
+  const std::string host = host_name();
   const unsigned cores = std::thread::hardware_concurrency();
   return {{"cpu", model}, {"cores", cores}, {"host", host}, {"gpu", nullptr},
           {"tag", fmt::format("{}{}core", vm ? "vm" : "", cores)}};  // e.g. "vm2core", in result file names

@@ -3,8 +3,6 @@
 
 #include <fmt/ranges.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -31,7 +29,8 @@ ArrivalBoard::ArrivalBoard(MPI_Comm comm) {
 void ArrivalBoard::gather_hosts() {
   constexpr int kName = 64;
   std::array<char, kName> mine{};
-  gethostname(mine.data(), kName - 1);
+  const std::string host = host_name();
+  host.copy(mine.data(), kName - 1);
   std::vector<char> all(rank_ == 0 ? static_cast<size_t>(size_) * kName : 0);
   TS_CHECK_MPI(MPI_Gather(mine.data(), kName, MPI_CHAR, all.data(), kName, MPI_CHAR, 0, comm_));
   for (int r = 0; rank_ == 0 && r < size_; ++r)

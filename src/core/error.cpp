@@ -22,11 +22,15 @@ std::optional<int> launcher_rank() {
   return std::nullopt;
 }
 
-std::string rank_and_host() {
+std::string host_name() {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
+  return host;
+}
+
+std::string rank_and_host() {
   const int set = process_rank().load();
-  return fmt::format("rank {} on {}", set >= 0 ? set : launcher_rank().value_or(-1), host);
+  return fmt::format("rank {} on {}", set >= 0 ? set : launcher_rank().value_or(-1), host_name());
 }
 
 Error::Error(const std::string& message, const char* file, int line)

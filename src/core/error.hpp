@@ -56,6 +56,8 @@ class AgreedFailure : public Error {
 
 // "rank R on HOST" for the calling process (rank -1 until the runtime names it).
 std::string rank_and_host();
+// This machine's host name (gethostname).
+std::string host_name();
 // The job rank of this process for rank_and_host(): process-wide by nature (an error raised
 // anywhere names it). Set by the runtime once MPI is up (runtime/rank_context.hpp).
 void set_process_rank(int rank);

@@ -91,12 +91,10 @@ std::unique_ptr<BatchAssembler> make_cpu_batch_assembler(const Normalizer& norm,
 }
 
 std::unique_ptr<BatchAssembler> make_batch_assembler(const Normalizer& norm, int64_t seq_len, int64_t features,
-                                                     torch::Device device, AssemblerKind kind) {
+                                                     torch::Device device) {
 #ifdef TICKSTREAM_WITH_CUDA
-  if (device.is_cuda() && kind == AssemblerKind::automatic)
-    return make_cuda_batch_assembler(norm, seq_len, features, device);
+  if (device.is_cuda()) return make_cuda_batch_assembler(norm, seq_len, features, device);
 #endif
-  (void)kind;
   return make_cpu_batch_assembler(norm, seq_len, features, device);
 }
 

@@ -52,11 +52,6 @@ class BatchAssembler {
   virtual std::string describe() const = 0;  // where gather runs and what stays on the device
 };
 
-enum class AssemblerKind {
-  automatic,  // the CUDA assembler on a CUDA device (CUDA builds), else the CPU one
-  cpu,        // the CPU assembler on any device (a side-by-side benchmark)
-};
-
 // The CPU implementation: the window gather kernel's serial reference (data/normalizer.hpp) into
 // a host buffer (pinned when `device` is a GPU), then one non-blocking copy to `device`.
 std::unique_ptr<BatchAssembler> make_cpu_batch_assembler(const Normalizer& norm, int64_t seq_len,
@@ -66,9 +61,8 @@ std::unique_ptr<BatchAssembler> make_cpu_batch_assembler(const Normalizer& norm,
 // device on a copy stream (from pinned buffers: see model/pinned_memory.hpp), ordered with the
 // compute stream by events, and each batch is gathered and normalized there by one launch of
 // window_gather_cuda. The same batches as the CPU assembler (tests/gpu/test_gpu_batch_assembler).
-// `kind` picks the implementation (see AssemblerKind).
+// make_batch_assembler: the CUDA one on a CUDA device (CUDA builds), else the CPU one.
 std::unique_ptr<BatchAssembler> make_batch_assembler(const Normalizer& norm, int64_t seq_len, int64_t features,
-                                                     torch::Device device,
-                                                     AssemblerKind kind = AssemblerKind::automatic);
+                                                     torch::Device device);
 
 }  // namespace tickstream

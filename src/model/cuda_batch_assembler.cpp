@@ -155,7 +155,7 @@ class CudaBatchAssembler final : public BatchAssembler {
 
   Batch finish() override {
     const c10::cuda::CUDAGuard guard(device_.index());
-    const cudaStream_t compute = c10::cuda::getCurrentCUDAStream(device_.index()).stream();
+    const cudaStream_t compute = compute_stream();
     const auto n = static_cast<size_t>(size());
     const IndexLayout at(table_.size(), n);
     const torch::Tensor index = upload_index(at, n);
@@ -193,6 +193,8 @@ class CudaBatchAssembler final : public BatchAssembler {
   }
 
  private:
+  // libtorch's current stream on the device: where the gathers run and the batch is consumed.
+  cudaStream_t compute_stream() const { return c10::cuda::getCurrentCUDAStream(device_.index()).stream(); }
   int32_t table_index(const std::shared_ptr<const Chunk>& chunk);
   DeviceTile& device_tile(const std::shared_ptr<const Chunk>& chunk);
   torch::Tensor upload_index(const IndexLayout& at, size_t n) const;
@@ -255,7 +257,7 @@ DeviceTile& CudaBatchAssembler::device_tile(const std::shared_ptr<const Chunk>& 
   }
   if (!pick) pick = slots_.emplace_back(std::make_unique<DeviceTile>()).get();
   const c10::cuda::CUDAGuard guard(device_.index());
-  stage(*pick, chunk, c10::cuda::getCurrentCUDAStream(device_.index()).stream(), copy_.stream(), device_);
+  stage(*pick, chunk, compute_stream(), copy_.stream(), device_);
   pick->last_batch = batch_;
   return *pick;
 }
@@ -284,7 +286,7 @@ bool CudaBatchAssembler::keep_resident(const std::vector<std::shared_ptr<const C
     return false;
   }
   const c10::cuda::CUDAGuard guard(device_.index());
-  const cudaStream_t compute = c10::cuda::getCurrentCUDAStream(device_.index()).stream();
+  const cudaStream_t compute = compute_stream();
   for (const auto& c : chunks) {
     auto& t = resident_[key_of(*c)];
     if (!t) t = std::make_unique<DeviceTile>(), stage(*t, c, compute, copy_.stream(), device_);

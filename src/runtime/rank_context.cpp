@@ -31,9 +31,7 @@ RankContext::RankContext(int& argc, char**& argv, const RankContextOptions& opti
   TS_CHECK_MPI(MPI_Comm_rank(local, &local_rank_));
   TS_CHECK_MPI(MPI_Comm_size(local, &local_size_));
   MPI_Comm_free(&local);
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  host_ = host;
+  host_ = host_name();
   setup_logging(options);
   install_temp_file_cleanup();
   comm_ = make_communicator({});

@@ -5,11 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <string>
-
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <string>
 
 #include "comm/agreement.hpp"
 #include "comm/collectives.hpp"
@@ -26,12 +25,6 @@ void require_output_path(const std::string& path) {
 }
 
 namespace {
-
-std::string host_name() {
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  return host;
-}
 
 // Temporary files of this output left by processes of this host that no longer run (SIGKILL, a
 // crash: nothing could remove them): "<final>.tmp-<host>-<pid>". Another host's are left alone

@@ -38,12 +38,11 @@ bool chunk_reads(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& orig
   return ok;
 }
 
-// Calls fn(origin) for every chunk of `dataset` overlapping [start, start + count) until fn
-// returns true; returns that chunk's origin, or empty.
+// Calls fn(origin) for every chunk (of shape `chunk`) overlapping [start, start + count) until fn
+// returns true; returns that chunk's origin, or empty (also for a contiguous dataset: no shape).
 template <typename Fn>
-std::vector<hsize_t> find_chunk(hid_t dataset, const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
-                                Fn fn) {
-  const std::vector<hsize_t> chunk = dataset_chunk(dataset);
+std::vector<hsize_t> find_chunk(const std::vector<hsize_t>& chunk, const std::vector<hsize_t>& start,
+                                const std::vector<hsize_t>& count, Fn fn) {
   if (chunk.empty() || chunk.size() != start.size()) return {};
   std::vector<hsize_t> first(chunk.size()), last(chunk.size()), at(chunk.size());
   for (size_t d = 0; d < chunk.size(); ++d) {
@@ -64,7 +63,7 @@ std::vector<hsize_t> find_chunk(hid_t dataset, const std::vector<hsize_t>& start
 std::vector<hsize_t> failing_chunk(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start,
                                    const std::vector<hsize_t>& count) {
   const std::vector<hsize_t> chunk = dataset_chunk(dataset), dims = dataset_dims(dataset);
-  return find_chunk(dataset, start, count,
+  return find_chunk(chunk, start, count,
                     [&](const std::vector<hsize_t>& origin) { return !chunk_reads(dataset, mem_type, origin, chunk, dims); });
 }
 
@@ -86,7 +85,7 @@ std::vector<std::vector<hsize_t>> corrupt_chunks(hid_t dataset) {
   const std::vector<hsize_t> chunk = dataset_chunk(dataset), dims = dataset_dims(dataset);
   Handle type(TS_CHECK_H5(H5Dget_type(dataset)), H5Tclose);
   Handle native(TS_CHECK_H5(H5Tget_native_type(type.id(), H5T_DIR_ASCEND)), H5Tclose);
-  find_chunk(dataset, std::vector<hsize_t>(dims.size(), 0), dims, [&](const std::vector<hsize_t>& origin) {
+  find_chunk(chunk, std::vector<hsize_t>(dims.size(), 0), dims, [&](const std::vector<hsize_t>& origin) {
     if (!chunk_reads(dataset, native.id(), origin, chunk, dims)) bad.push_back(origin);
     return false;
   });

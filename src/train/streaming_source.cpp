@@ -59,8 +59,7 @@ class StreamingSource final : public BatchSource {
   std::string describe() const override {
     return fmt::format("streaming ({} shard, {} tiles, {}): {} training windows, {} validation windows, "
                        "{} steps per epoch; {}", spec_.mode, plan_.tiles_of(rank_).size(),
-                       resident_ ? fmt::format("resident {:.0f} MB{}", resident_->bytes() / 1e6,
-                                               device_resident_ ? ", on the device too" : "")
+                       resident_ ? fmt::format("resident {:.0f} MB", resident_->bytes() / 1e6)
                                  : fmt::format("prefetch {}, cache {} MB", prefetch_, cache_mb_),
                        train_samples(), valid_.size(), plan_.steps_per_epoch, assembler_->describe());
   }
@@ -75,6 +74,7 @@ class StreamingSource final : public BatchSource {
   const std::shared_ptr<const Chunk>& chunk_at(int64_t q);
   const std::vector<Window>& windows_at(int64_t q);
   void restart_loader(int64_t q);
+  int64_t loader_prefetch() const { return resident_ ? 0 : prefetch_; }  // resident tiles need no read-ahead
   void retire_loader();
   StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store, torch::Device device);
   void load_validation();
@@ -92,7 +92,6 @@ class StreamingSource final : public BatchSource {
   double label_scale_ = 1.0;
   std::unique_ptr<ChunkReader> reader_;
   std::unique_ptr<ResidentTiles> resident_;
-  bool device_resident_ = false;  // the resident tiles are on the device too (the assembler's)
   std::unique_ptr<ChunkCache> cache_;
   ResidentTiles valid_tiles_;
   std::vector<std::pair<Tile, Window>> valid_;
@@ -104,7 +103,7 @@ class StreamingSource final : public BatchSource {
   std::unique_ptr<FaultPointSource> fault_;
   std::unique_ptr<ChunkLoader> loader_;
   LoaderStats retired_;
-  int64_t loader_q_ = -1, chunk_q_ = -1, windows_k_ = -1, loader_prefetch_ = 0;
+  int64_t loader_q_ = -1, chunk_q_ = -1, windows_k_ = -1;
   std::shared_ptr<const Chunk> chunk_;
   std::vector<Window> windows_;
 };
@@ -139,7 +138,7 @@ StreamingSource::StreamingSource(comm::Communicator& comm, const Config& c, cons
   if (resident) {
     resident_ = std::make_unique<ResidentTiles>();
     resident_->load(*reader_, mine);
-    device_resident_ = assembler_->keep_resident(resident_->chunks());
+    assembler_->keep_resident(resident_->chunks());  // on the device too when they fit (its describe() says)
   } else if (cache_mb_ > 0) {
     cache_ = std::make_unique<ChunkCache>(static_cast<size_t>(cache_mb_) * 1000000);
   }
@@ -184,8 +183,7 @@ void StreamingSource::restart_loader(int64_t q) {
   std::vector<Tile> list;
   for (int64_t i = q; i < laps_ * tiles; ++i) list.push_back(plan_.tiles[static_cast<size_t>(order_[static_cast<size_t>(i % tiles)])]);
   fault_ = std::make_unique<FaultPointSource>(resident_ ? static_cast<TileSource&>(*resident_) : *reader_, rank_);
-  loader_prefetch_ = resident_ ? 0 : prefetch_;
-  loader_ = std::make_unique<ChunkLoader>(*fault_, std::move(list), loader_prefetch_, cache_.get(), &spare_);
+  loader_ = std::make_unique<ChunkLoader>(*fault_, std::move(list), loader_prefetch(), cache_.get(), &spare_);
   loader_q_ = q;
 }
 
@@ -193,7 +191,7 @@ const std::shared_ptr<const Chunk>& StreamingSource::chunk_at(int64_t q) {
   if (q == chunk_q_) return chunk_;
   if (!loader_ || q != loader_q_) restart_loader(q);
   chunk_.reset();  // released before next(): the loader's memory bound counts it
-  assembler_->release_host(/*wait=*/loader_prefetch_ == 0);
+  assembler_->release_host(/*wait=*/loader_prefetch() == 0);
   chunk_ = loader_->next();
   TS_CHECK(chunk_ != nullptr, "loader ended before tile {} of epoch {}", q, epoch_);
   chunk_q_ = loader_q_++;

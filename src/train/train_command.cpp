@@ -13,11 +13,6 @@
 #include "train/streaming_source.hpp"
 
 namespace tickstream {
-namespace {
-
-constexpr int64_t kMaxAutoTrainBatch = 8192;
-
-}  // namespace
 
 std::unique_ptr<comm::Communicator> make_communicator(RankContext& ctx, const Config& config,
                                                       const torch::Device& device) {
@@ -34,6 +29,8 @@ std::unique_ptr<comm::Communicator> make_communicator(RankContext& ctx, const Co
 }
 
 namespace {
+
+constexpr int64_t kMaxAutoTrainBatch = 8192;
 
 // [train] batch_size = "auto": on a GPU the largest power of two (at most kMaxAutoTrainBatch)
 // whose training activations fit half the device's free memory, the smallest over the ranks so
