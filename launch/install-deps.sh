@@ -12,6 +12,7 @@ VENV="${TICKSTREAM_VENV:-$ROOT/.venv}"
 
 PACKAGES=(
   build-essential cmake git pkg-config ccache
+  clang-14 libclang-rt-14-dev   # libFuzzer targets (tests/fuzz/run.sh, preset fuzz)
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools hdf5-filter-plugin
   libtrilinos-kokkos-dev

@@ -102,7 +102,19 @@ void apply_table(Config& c, const std::vector<KeySpec>& schema, const toml::tabl
   }
 }
 
+// The resolved configuration is JSON (to_json, hash, checkpoints): its strings must be UTF-8.
+bool is_utf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
 void apply_override(Config& c, const std::vector<KeySpec>& schema, const std::string& text) {
+  // A TOML file is checked for UTF-8 by toml++; a --set value taken as a bare word is not.
+  TS_REQUIRE_INPUT(is_utf8(text), "--set {}: not valid UTF-8 (configuration values are UTF-8 text)", text);
   const auto eq = text.find('=');
   const auto dot = text.find('.');
   TS_REQUIRE_INPUT(eq != std::string::npos && dot != std::string::npos && dot < eq,

@@ -14,12 +14,13 @@ template <typename S, typename T>
 KeySpec bind(const char* section, const char* key, KeyType type, S Config::*group, T S::*field) {
   KeySpec k;
   k.section = section, k.key = key, k.type = type;
-  k.set = [group, field, type](Config& c, const Value& v) {
+  k.set = [group, field](Config& c, const Value& v) {
     if constexpr (std::is_same_v<T, std::string>) (c.*group).*field = v.s;
     else if constexpr (std::is_same_v<T, double>) (c.*group).*field = v.f;
-    else (c.*group).*field = v.i, (void)type;
+    else (c.*group).*field = v.i;
   };
   k.get = [group, field, type](const Config& c) -> nlohmann::json {
+    (void)type;  // read for integers only
     const T& value = (c.*group).*field;
     if constexpr (std::is_same_v<T, int64_t>) {
       if (type == KeyType::Date) return value ? nlohmann::json(format_timestamp(value)) : nlohmann::json();

@@ -71,9 +71,16 @@ std::optional<Role> role_of(const std::string& name) {
   return std::nullopt;
 }
 
+// The detail of a message: at most kMaxDetail bytes, control bytes (NUL, CR, ...) as \xNN so that a
+// message stays one printable line (what() is a C string: an embedded NUL would cut it short).
 std::string shorten(std::string_view text) {
-  if (text.size() <= kMaxDetail) return std::string(text);
-  return std::string(text.substr(0, kMaxDetail)) + "...";
+  std::string out;
+  for (const char c : text.substr(0, kMaxDetail)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
+    else out += c;
+  }
+  return text.size() <= kMaxDetail ? out : out + "...";
 }
 
 struct Header {

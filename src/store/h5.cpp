@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <fstream>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "runtime/parallel_io.hpp"
@@ -102,15 +104,34 @@ File File::create(const std::string& path, comm::Communicator* comm) {
   return File(Handle(id, H5Fclose, comm != nullptr), comm != nullptr);
 }
 
+namespace {
+constexpr const char* kNotHdf5 = "{}: cannot open as an HDF5 file (missing, unreadable or not HDF5)";
+}  // namespace
+
+void require_checksummed_superblock(const std::string& path) {
+  constexpr std::string_view kSignature("\x89HDF\r\n\x1a\n", 8);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return;  // missing or unreadable: H5Fopen says so
+  char head[9] = {};
+  in.read(head, sizeof(head));
+  // At offset 0 only: HDF5 would also search 512, 1024, ... (a user block), which File::create never writes.
+  TS_REQUIRE_INPUT(in.gcount() == 9 && std::string_view(head, 8) == kSignature, kNotHdf5, path);
+  const int version = static_cast<unsigned char>(head[8]);
+  TS_REQUIRE_INPUT(version >= 2,
+                   "{}: HDF5 superblock version {}: tickstream opens files with superblock version 2 or later "
+                   "(checksummed metadata, as it writes them: HDF5 library versions 1.8 .. latest)",
+                   path, version);
+}
+
 File File::open(const std::string& path, bool writable, comm::Communicator* comm) {
   require_no_background_reader(path);
+  require_checksummed_superblock(path);
   silence_error_printing();
   comm = effective_comm(comm);
   Handle fapl = make_fapl(comm);
   hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.id());
   if (id < 0) H5Eclear2(H5E_DEFAULT);
-  TS_REQUIRE_INPUT(id >= 0, "{}: cannot open as an HDF5 file (missing, unreadable or not HDF5)",
-                   path);
+  TS_REQUIRE_INPUT(id >= 0, kNotHdf5, path);
   return File(Handle(id, H5Fclose, comm != nullptr), comm != nullptr);
 }
 
@@ -155,7 +176,7 @@ Handle create_group(hid_t loc, const std::string& name) {
 }
 
 Handle open_group(hid_t loc, const std::string& name) {
-  return Handle(TS_CHECK_H5(H5Gopen2(loc, name.c_str(), H5P_DEFAULT)), H5Gclose, in_parallel_file(loc));
+  return Handle(TS_READ_H5(loc, H5Gopen2(loc, name.c_str(), H5P_DEFAULT)), H5Gclose, in_parallel_file(loc));
 }
 
 Handle create_dataset(hid_t loc, const std::string& name, const DatasetSpec& spec) {
@@ -179,7 +200,7 @@ Handle create_dataset(hid_t loc, const std::string& name, const DatasetSpec& spe
 Handle open_dataset(hid_t loc, const std::string& name) {
   hid_t id = H5Dopen2(loc, name.c_str(), H5P_DEFAULT);
   if (id < 0) H5Eclear2(H5E_DEFAULT);
-  TS_REQUIRE_INPUT(id >= 0, "dataset '{}' not found in the store", name);
+  TS_REQUIRE_INPUT(id >= 0, "{}: dataset '{}' not found in the store", file_name(loc), name);
   return Handle(id, H5Dclose, in_parallel_file(loc));
 }
 
@@ -188,30 +209,49 @@ Handle open_dataset_with_cache(hid_t loc, const std::string& name, size_t nbytes
   TS_CHECK_H5(H5Pset_chunk_cache(dapl.id(), nslots, nbytes, 1.0));
   hid_t id = H5Dopen2(loc, name.c_str(), dapl.id());
   if (id < 0) H5Eclear2(H5E_DEFAULT);
-  TS_REQUIRE_INPUT(id >= 0, "dataset '{}' not found in the store", name);
+  TS_REQUIRE_INPUT(id >= 0, "{}: dataset '{}' not found in the store", file_name(loc), name);
   return Handle(id, H5Dclose, in_parallel_file(loc));
 }
 
 std::vector<hsize_t> dataset_dims(hid_t dataset) {
-  Handle space(TS_CHECK_H5(H5Dget_space(dataset)), H5Sclose);
-  const int rank = TS_CHECK_H5(H5Sget_simple_extent_ndims(space.id()));
+  Handle space(TS_READ_H5(dataset, H5Dget_space(dataset)), H5Sclose);
+  const int rank = TS_READ_H5(dataset, H5Sget_simple_extent_ndims(space.id()));
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
-  TS_CHECK_H5(H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr));
+  TS_READ_H5(dataset, H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr));
   return dims;
 }
 
 std::vector<hsize_t> dataset_chunk(hid_t dataset) {
-  Handle dcpl(TS_CHECK_H5(H5Dget_create_plist(dataset)), H5Pclose);
+  Handle dcpl(TS_READ_H5(dataset, H5Dget_create_plist(dataset)), H5Pclose);
   if (H5Pget_layout(dcpl.id()) != H5D_CHUNKED) return {};
-  std::vector<hsize_t> chunk(8);
-  const int rank = TS_CHECK_H5(H5Pget_chunk(dcpl.id(), 8, chunk.data()));
+  std::vector<hsize_t> chunk(H5S_MAX_RANK);
+  const int rank = TS_READ_H5(dataset, H5Pget_chunk(dcpl.id(), H5S_MAX_RANK, chunk.data()));
   chunk.resize(static_cast<size_t>(rank));
   return chunk;
 }
 
+void require_stored(hid_t dataset, hsize_t elements, size_t element_size) {
+  const hsize_t stored = H5Dget_storage_size(dataset);
+  TS_REQUIRE_INPUT(element_size > 0 && elements <= stored / element_size,
+                   "{}: {}: {} values of {} bytes declared, {} bytes stored: the file is truncated or damaged",
+                   file_name(dataset), object_name(dataset), elements, element_size, stored);
+}
+
+std::string object_name(hid_t id) {
+  char name[512] = {0};
+  H5Iget_name(id, name, sizeof(name));
+  return name;
+}
+
+std::string file_name(hid_t id) {
+  char name[1024] = {0};
+  H5Fget_name(id, name, sizeof(name));
+  return name;
+}
+
 bool dataset_has_fletcher32(hid_t dataset) {
-  Handle dcpl(TS_CHECK_H5(H5Dget_create_plist(dataset)), H5Pclose);
-  const int filters = TS_CHECK_H5(H5Pget_nfilters(dcpl.id()));
+  Handle dcpl(TS_READ_H5(dataset, H5Dget_create_plist(dataset)), H5Pclose);
+  const int filters = TS_READ_H5(dataset, H5Pget_nfilters(dcpl.id()));
   for (int i = 0; i < filters; ++i) {
     unsigned flags = 0;
     size_t nelmts = 0;
@@ -243,6 +283,12 @@ std::string take_h5_stack() {
 
 void throw_h5(const char* expr, const char* file, int line) {
   throw InternalError(fmt::format("HDF5 call failed: {}{}", expr, take_h5_stack()), file, line);
+}
+
+void throw_h5_read(hid_t loc, const std::string& what, const std::string& h5_stack, const char* file, int line) {
+  throw InputError(fmt::format("{}: {}: HDF5 cannot read it (the file is damaged, or tickstream did not write it): "
+                               "{}{}", h5::file_name(loc), h5::object_name(loc), what, h5_stack),
+                   file, line);
 }
 
 }  // namespace tickstream::detail

@@ -81,6 +81,20 @@ class File {
 // A simple dataspace of the given dims.
 Handle make_space(const std::vector<hsize_t>& dims);
 
+// Before HDF5 parses a file: InputError unless it starts with HDF5's signature and a superblock of
+// version 2 or later (what File::create writes: library-version bounds 1.8 .. latest). Those
+// superblocks, and the version-2 object headers that come with them, carry checksums, so a damaged
+// or foreign file is refused instead of being decoded by HDF5's unchecked older-format code.
+void require_checksummed_superblock(const std::string& path);
+
+// The file name and the object path of `id`, for messages.
+std::string file_name(hid_t id);
+std::string object_name(hid_t id);
+
+// InputError naming the file and dataset unless `dataset` stores at least `elements` values of
+// `element_size` bytes: dimensions that a damaged file declares are not trusted for an allocation.
+void require_stored(hid_t dataset, hsize_t elements, size_t element_size);
+
 // True when `path` is a readable HDF5 file (rank-local: no MPI-IO, no collective).
 bool is_hdf5_file(const std::string& path);
 
@@ -150,6 +164,10 @@ std::vector<std::string> attr_names(hid_t loc);
 
 namespace tickstream::detail {
 [[noreturn]] void throw_h5(const char* expr, const char* file, int line);
+// A read of `loc`'s file that HDF5 cannot do: the content is damaged or not what tickstream writes,
+// so InputError naming the file and object, with HDF5's error stack `h5_stack`.
+[[noreturn]] void throw_h5_read(hid_t loc, const std::string& what, const std::string& h5_stack, const char* file,
+                                int line);
 // HDF5's error stack, one line per frame, and clears it.
 std::string take_h5_stack();
 }  // namespace tickstream::detail
@@ -160,4 +178,15 @@ std::string take_h5_stack();
     auto ts_h5_rc_ = (call);                                                        \
     if (ts_h5_rc_ < 0) ::tickstream::detail::throw_h5(#call, __FILE__, __LINE__);   \
     return ts_h5_rc_;                                                               \
+  }())
+
+// The same for calls that read what a file holds (metadata, attributes, data): a failure is bad
+// input (InputError naming the file), not an internal error.
+#define TS_READ_H5(loc, call)                                                                    \
+  ([&]() {                                                                                       \
+    auto ts_h5_rc_ = (call);                                                                     \
+    if (ts_h5_rc_ < 0)                                                                           \
+      ::tickstream::detail::throw_h5_read(loc, #call, ::tickstream::detail::take_h5_stack(),     \
+                                          __FILE__, __LINE__);                                   \
+    return ts_h5_rc_;                                                                            \
   }())

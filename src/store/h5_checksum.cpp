@@ -11,18 +11,6 @@
 namespace tickstream::h5 {
 namespace {
 
-std::string object_name(hid_t id) {
-  char name[512] = {0};
-  H5Iget_name(id, name, sizeof(name));
-  return name;
-}
-
-std::string file_name(hid_t id) {
-  char name[1024] = {0};
-  H5Fget_name(id, name, sizeof(name));
-  return name;
-}
-
 // Reads the part of chunk `origin` inside the dataset; false when HDF5 cannot (its checksum).
 bool chunk_reads(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& origin, const std::vector<hsize_t>& chunk,
                  const std::vector<hsize_t>& dims) {
@@ -76,15 +64,15 @@ herr_t collect_dataset(hid_t, const char* name, const H5O_info_t* info, void* ou
 
 std::vector<std::string> dataset_paths(hid_t file) {
   std::vector<std::string> out;
-  TS_CHECK_H5(H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, collect_dataset, &out, H5O_INFO_BASIC));
+  TS_READ_H5(file, H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, collect_dataset, &out, H5O_INFO_BASIC));
   return out;
 }
 
 std::vector<std::vector<hsize_t>> corrupt_chunks(hid_t dataset) {
   std::vector<std::vector<hsize_t>> bad;
   const std::vector<hsize_t> chunk = dataset_chunk(dataset), dims = dataset_dims(dataset);
-  Handle type(TS_CHECK_H5(H5Dget_type(dataset)), H5Tclose);
-  Handle native(TS_CHECK_H5(H5Tget_native_type(type.id(), H5T_DIR_ASCEND)), H5Tclose);
+  Handle type(TS_READ_H5(dataset, H5Dget_type(dataset)), H5Tclose);
+  Handle native(TS_READ_H5(dataset, H5Tget_native_type(type.id(), H5T_DIR_ASCEND)), H5Tclose);
   find_chunk(chunk, std::vector<hsize_t>(dims.size(), 0), dims, [&](const std::vector<hsize_t>& origin) {
     if (!chunk_reads(dataset, native.id(), origin, chunk, dims)) bad.push_back(origin);
     return false;

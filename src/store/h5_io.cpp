@@ -47,15 +47,16 @@ void read_slab(const File& f, hid_t dataset, hid_t mem_type, const std::vector<h
   if (H5Dread(dataset, mem_type, mem_space.id(), file_space.id(), f.xfer(), data) >= 0) return;
   const std::string stack = detail::take_h5_stack();
   throw_if_corrupt(dataset, mem_type, start, count, stack);  // bad input: a damaged chunk, named
-  throw InternalError(fmt::format("HDF5 call failed: H5Dread of {} rows{}", count.empty() ? 0 : count[0], stack),
-                      __FILE__, __LINE__);
+  detail::throw_h5_read(dataset, fmt::format("H5Dread of {} rows", count.empty() ? 0 : count[0]), stack, __FILE__,
+                        __LINE__);
 }
 
 void write_rows(const File& f, hid_t dataset, hid_t mem_type, hsize_t row_begin, hsize_t rows,
                 const void* data) {
   auto [start, count] = row_slab(dataset, row_begin, rows);
-  auto [file_space, mem_space] = select_slab(dataset, start, count);
-  TS_CHECK_H5(H5Dwrite(dataset, mem_type, mem_space.id(), file_space.id(), f.xfer(), data));
+  const auto spaces = select_slab(dataset, start, count);  // (file, memory); no structured binding:
+  // a lambda (TS_CHECK_H5) may not capture one in C++17 (clang rejects it)
+  TS_CHECK_H5(H5Dwrite(dataset, mem_type, spaces.second.id(), spaces.first.id(), f.xfer(), data));
 }
 
 void read_rows(const File& f, hid_t dataset, hid_t mem_type, hsize_t row_begin, hsize_t rows,
@@ -88,12 +89,16 @@ void write_strings(const File& f, hid_t loc, const std::string& name,
 
 std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
   Handle ds = open_dataset(loc, name);
-  Handle type(TS_CHECK_H5(H5Dget_type(ds.id())), H5Tclose);
-  TS_CHECK(H5Tis_variable_str(type.id()) == 0, "{}: variable-length strings are not supported", name);
+  Handle type(TS_READ_H5(ds.id(), H5Dget_type(ds.id())), H5Tclose);
+  TS_REQUIRE_INPUT(H5Tget_class(type.id()) == H5T_STRING && H5Tis_variable_str(type.id()) == 0,
+                   "{}: {}: not a fixed-length string dataset", file_name(ds.id()), name);
   const size_t width = H5Tget_size(type.id());
-  const hsize_t n = dataset_dims(ds.id()).at(0);
+  const std::vector<hsize_t> dims = dataset_dims(ds.id());
+  TS_REQUIRE_INPUT(dims.size() == 1, "{}: {}: {} dimensions, expected 1", file_name(ds.id()), name, dims.size());
+  const hsize_t n = dims[0];
+  require_stored(ds.id(), n, width);
   std::vector<char> packed(n * width);
-  if (n > 0) TS_CHECK_H5(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()));
+  if (n > 0) TS_READ_H5(ds.id(), H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()));
   std::vector<std::string> out(n);
   for (hsize_t i = 0; i < n; ++i) {
     const char* p = packed.data() + i * width;
@@ -113,7 +118,7 @@ void write_attr(hid_t loc, const std::string& name, hid_t type, hid_t space, con
 
 Handle open_attr(hid_t loc, const std::string& name) {
   TS_REQUIRE_INPUT(H5Aexists(loc, name.c_str()) > 0, "attribute '{}' missing in the store", name);
-  return Handle(TS_CHECK_H5(H5Aopen(loc, name.c_str(), H5P_DEFAULT)), H5Aclose);
+  return Handle(TS_READ_H5(loc, H5Aopen(loc, name.c_str(), H5P_DEFAULT)), H5Aclose);
 }
 
 }  // namespace
@@ -147,11 +152,11 @@ bool has_attr(hid_t loc, const std::string& name) { return H5Aexists(loc, name.c
 
 std::vector<std::string> get_attr_strings(hid_t loc, const std::string& name) {
   Handle attr = open_attr(loc, name);
-  Handle space(TS_CHECK_H5(H5Aget_space(attr.id())), H5Sclose);
-  const hssize_t n = TS_CHECK_H5(H5Sget_simple_extent_npoints(space.id()));
+  Handle space(TS_READ_H5(loc, H5Aget_space(attr.id())), H5Sclose);
+  const hssize_t n = TS_READ_H5(loc, H5Sget_simple_extent_npoints(space.id()));
   Handle type = vlen_string_type();
   std::vector<char*> ptrs(static_cast<size_t>(n), nullptr);
-  TS_CHECK_H5(H5Aread(attr.id(), type.id(), ptrs.data()));
+  TS_READ_H5(loc, H5Aread(attr.id(), type.id(), ptrs.data()));
   std::vector<std::string> out;
   for (char* p : ptrs) out.emplace_back(p ? p : "");
 #if H5_VERSION_GE(1, 12, 0)
@@ -171,30 +176,30 @@ std::string get_attr_string(hid_t loc, const std::string& name) {
 int64_t get_attr_int(hid_t loc, const std::string& name) {
   Handle attr = open_attr(loc, name);
   int64_t v = 0;
-  TS_CHECK_H5(H5Aread(attr.id(), H5T_NATIVE_INT64, &v));
+  TS_READ_H5(loc, H5Aread(attr.id(), H5T_NATIVE_INT64, &v));
   return v;
 }
 
 double get_attr_double(hid_t loc, const std::string& name) {
   Handle attr = open_attr(loc, name);
   double v = 0;
-  TS_CHECK_H5(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &v));
+  TS_READ_H5(loc, H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &v));
   return v;
 }
 
 std::vector<std::string> attr_names(hid_t loc) {
 #if H5_VERSION_GE(1, 12, 0)
   H5O_info2_t info;
-  TS_CHECK_H5(H5Oget_info3(loc, &info, H5O_INFO_NUM_ATTRS));
+  TS_READ_H5(loc, H5Oget_info3(loc, &info, H5O_INFO_NUM_ATTRS));
 #else
   H5O_info_t info;
-  TS_CHECK_H5(H5Oget_info2(loc, &info, H5O_INFO_NUM_ATTRS));
+  TS_READ_H5(loc, H5Oget_info2(loc, &info, H5O_INFO_NUM_ATTRS));
 #endif
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.num_attrs; ++i) {
     char buf[256] = {0};
-    TS_CHECK_H5(H5Aget_name_by_idx(loc, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof(buf) - 1,
-                                   H5P_DEFAULT));
+    TS_READ_H5(loc, H5Aget_name_by_idx(loc, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof(buf) - 1,
+                                       H5P_DEFAULT));
     names.emplace_back(buf);
   }
   return names;

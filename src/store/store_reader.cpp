@@ -1,6 +1,8 @@
 // StoreReader: format checks and hyperslab reads of /raw.
 #include "store/store_reader.hpp"
 
+#include <fmt/ranges.h>
+
 #include "core/error.hpp"
 #include "store/store_format.hpp"
 
@@ -17,9 +19,27 @@ StoreReader::StoreReader(const std::string& path, comm::Communicator* comm)
   frequency_ = h5::get_attr_string(file_.id(), "frequency");
   tickers_ = h5::read_strings(file_.id(), store::path::kTickers);
   h5::Handle time = h5::open_dataset(file_.id(), store::path::kTime);
-  time_.resize(h5::dataset_dims(time.id()).at(0));
+  const std::vector<hsize_t> t_dims = h5::dataset_dims(time.id());
+  TS_REQUIRE_INPUT(t_dims.size() == 1, "{}: /{}: {} dimensions, expected 1", path, store::path::kTime, t_dims.size());
+  h5::require_stored(time.id(), t_dims[0], sizeof(int64_t));
+  time_.resize(t_dims[0]);
   h5::read_rows(file_, time.id(), H5T_NATIVE_INT64, 0, time_.size(), time_.data());
   has_adj_close_ = h5::exists(file_.id(), store::path::kRawAdjClose);
+  check_raw_shapes();
+}
+
+// Every /raw dataset is [tickers, times]: rows are read into buffers of that shape.
+void StoreReader::check_raw_shapes() const {
+  std::vector<std::string> names{store::path::kRawValid};
+  for (const char* field : store::kPriceFields) names.push_back(store::raw_dataset(field));
+  if (has_adj_close_) names.emplace_back(store::path::kRawAdjClose);
+  const std::vector<hsize_t> want{tickers_.size(), time_.size()};
+  for (const std::string& name : names) {
+    const h5::Handle ds = h5::open_dataset(file_.id(), name);
+    const std::vector<hsize_t> dims = h5::dataset_dims(ds.id());
+    TS_REQUIRE_INPUT(dims == want, "{}: /{}: shape [{}], expected [{}] ({} tickers x {} times)", path_, name,
+                     fmt::join(dims, ", "), fmt::join(want, ", "), want[0], want[1]);
+  }
 }
 
 RawBlock StoreReader::read_raw(int64_t row_begin, int64_t rows) const {

@@ -26,6 +26,8 @@ class StoreReader {
   const h5::File& file() const { return file_; }
 
  private:
+  void check_raw_shapes() const;
+
   std::string path_;
   h5::File file_;
   std::string frequency_;
