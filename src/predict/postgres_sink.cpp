@@ -30,6 +30,7 @@ constexpr size_t kCopyChunkBytes = size_t{1} << 20;
 constexpr int kMaxAttempts = 5;          // the first try and 4 retries
 constexpr double kFirstDelaySeconds = 1;  // then 2, 4, 8
 constexpr double kDefaultRetrySeconds = 30;
+constexpr double kMaxRetrySeconds = 120;
 constexpr size_t kMinSecretChars = 4;  // shorter passwords are not searched for in messages
 
 // %XX sequences decoded (as libpq decodes URI parts); a malformed one is kept as is.
@@ -124,11 +125,13 @@ std::vector<std::string> secrets_of(const std::string& uri) {
   return out;
 }
 
+// At most kMaxRetrySeconds: the other ranks wait for rank 0's write in a collective, which
+// aborts the job after the communicator's timeout (300 s).
 double parse_retry_seconds(const std::string& value, const std::string& shown) {
   double v = -1;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  TS_REQUIRE_INPUT(ec == std::errc() && end == value.data() + value.size() && v >= 0 && v <= 3600,
-                   "--out {}: retry_s '{}' is not a number of seconds in [0, 3600]", shown, value);
+  TS_REQUIRE_INPUT(ec == std::errc() && end == value.data() + value.size() && v >= 0 && v <= kMaxRetrySeconds,
+                   "--out {}: retry_s '{}' is not a number of seconds in [0, {}]", shown, value, kMaxRetrySeconds);
   return v;
 }
 
