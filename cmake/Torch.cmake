@@ -13,6 +13,10 @@ if(TICKSTREAM_ENABLE_CUDA)
     list(APPEND _ts_arch_list "${_a}")
   endforeach()
   set(TORCH_CUDA_ARCH_LIST "${_ts_arch_list}")
+else()
+  # A CPU build on a CUDA wheel still runs Torch's CUDA CMake code, which otherwise probes the
+  # installed GPUs with a try_run that fails on a reconfigure (empty CUDA_ARCHITECTURES).
+  set(TORCH_CUDA_ARCH_LIST "8.0;9.0")
 endif()
 
 # Torch's CUDA code also warns about and turns OFF CMAKE_CUDA_ARCHITECTURES, which the project's own
@@ -71,6 +75,12 @@ add_library(tickstream_torch INTERFACE)
 target_link_libraries(tickstream_torch INTERFACE ${TORCH_LIBRARIES})
 if(TARGET tickstream_nccl)  # libtorch_cuda needs the wheel's NCCL (cmake/Cuda.cmake found it)
   target_link_libraries(tickstream_torch INTERFACE tickstream_nccl)
+elseif(TICKSTREAM_TORCH_PACKAGE_DIR AND EXISTS "${TICKSTREAM_TORCH_PACKAGE_DIR}/../nvidia/nccl/lib")
+  # A CPU build on a CUDA wheel (presets cpu, asan): torch's CMake still links libtorch_cuda, whose
+  # NCCL symbols the linker must resolve against the wheel's libnccl.so.2, not an older one it finds
+  # first (the toolkit's). At run time libtorch_cuda's own RPATH finds the wheel's.
+  get_filename_component(_ts_wheel_nccl "${TICKSTREAM_TORCH_PACKAGE_DIR}/../nvidia/nccl/lib" ABSOLUTE)
+  target_link_options(tickstream_torch INTERFACE "LINKER:-rpath-link,${_ts_wheel_nccl}")
 endif()
 # The torch wheel ships fmt 12's headers in its include folder; spdlog and libfmt here are the
 # system's (Debian: fmt 9, which spdlog 1.10 needs). A folder holding only a link to the system's

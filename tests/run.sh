@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command: installs, builds (release preset, CUDA when nvcc is present), runs
-# ctest, then the README's first command (launch/quickstart.sh) end to end.
+# ctest, then the README's first command (launch/quickstart.sh) end to end, then the sanitizer and
+# fuzzing steps (tests/asan/run.sh, tests/fuzz/run.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -30,4 +31,8 @@ if [[ $# -eq 0 ]]; then
   "$ROOT/launch/quickstart.sh"
   [[ -s "$ROOT/runs/quickstart/predictions.csv" && -s "$ROOT/runs/quickstart/predictions.h5" ]] ||
     { echo "tests/run.sh: the quickstart wrote no predictions" >&2; exit 1; }
+  # Hardening (issue 20): the unit and MPI tests under AddressSanitizer + UBSan, then every fuzz
+  # target for a bounded time (60 s each) with its regressions replayed.
+  "$ROOT/tests/asan/run.sh"
+  "$ROOT/tests/fuzz/run.sh" 60
 fi

@@ -2,10 +2,13 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <spdlog/spdlog.h>
+
 #include "app/commands.hpp"
 #include "core/error.hpp"
 #include "runtime/failure.hpp"
 #include "runtime/thp.hpp"
+#include "store/h5.hpp"
 
 namespace {
 
@@ -25,6 +28,14 @@ int run(tickstream::RankContext& ctx, const tickstream::CommandRunner& runner) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitInternal;
   }
+}
+
+// A failed write left an HDF5 file open (its temporary file is already removed): HDF5's teardown at
+// MPI_Finalize would crash on it, so the process ends here, its output flushed, without MPI_Finalize.
+[[noreturn]] void end_without_teardown(int code) {
+  std::fflush(nullptr);
+  spdlog::shutdown();
+  std::_Exit(code);
 }
 
 }  // namespace
@@ -56,7 +67,9 @@ int main(int argc, char** argv) {
   }
   try {
     RankContext ctx(argc, argv, opts);
-    return run(ctx, runner);
+    const int code = run(ctx, runner);
+    if (code != kExitOk && h5::open_file_count() > 0) end_without_teardown(code);
+    return code;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: cannot start: %s\n", e.what());
     return kExitInternal;

@@ -77,14 +77,13 @@ RunningStats train_stats(comm::Communicator& comm, const Config& c, const Featur
 void replace_store(comm::Communicator& comm, const Config& c, const FeatureGroupsInfo& info, const FeatureBlock& f,
                    int64_t begin, int64_t rows, const RunningStats& stats) {
   AtomicOutput out(c.data.store, comm);
-  run_agreed(comm, [&] {
-    if (comm.rank() == 0)
-      std::filesystem::copy_file(c.data.store, out.temp_path(), std::filesystem::copy_options::overwrite_existing);
+  out.copy_from(c.data.store);
+  out.write([&] {
+    h5::File file = h5::File::open(out.temp_path(), true, &comm);
+    maybe_inject_fault("features_write", comm.rank());  // mid-collective: the others write
+    write_feature_groups(file, info, f, begin, rows, stats);
+    file.close();
   });
-  h5::File file = h5::File::open(out.temp_path(), true, &comm);
-  maybe_inject_fault("features_write", comm.rank());  // mid-collective: the others write
-  write_feature_groups(file, info, f, begin, rows, stats);
-  file.close();
   out.commit();
 }
 

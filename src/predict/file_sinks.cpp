@@ -2,7 +2,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -15,6 +17,7 @@
 #include "core/error.hpp"
 #include "runtime/temp_files.hpp"
 #include "core/time.hpp"
+#include "store/file_util.hpp"
 #include "predict/file_sink_plan.hpp"
 #include "predict/prediction.hpp"
 #include "comm/agreement.hpp"
@@ -141,7 +144,10 @@ void write_temp(const std::string& out, const std::string& temp, const std::stri
   std::ofstream f(temp, std::ios::binary | std::ios::trunc);
   f.write(text.data(), static_cast<std::streamsize>(text.size()));
   f.close();
-  TS_REQUIRE_INPUT(f.good(), "--out {}: cannot write {}", out, temp);
+  if (f.good()) return;
+  const int err = errno;
+  if (is_out_of_space(err)) TS_INPUT_ERROR("--out {}: cannot write {}: {}", out, temp, out_of_space_reason(temp));
+  TS_INPUT_ERROR("--out {}: cannot write {} ({})", out, temp, std::strerror(err ? err : EIO));
 }
 
 // Both files under temp names, then renamed (skipped file first); nothing is left on failure.

@@ -15,6 +15,7 @@
 #include "predict/prediction.hpp"
 #include "comm/agreement.hpp"
 #include "store/atomic_output.hpp"
+#include "store/file_util.hpp"
 #include "store/h5.hpp"
 
 namespace tickstream {
@@ -138,13 +139,17 @@ class Hdf5Sink : public PredictionSink {
     AtomicOutput out(path_, comm);
     std::exception_ptr failure;
     try {
-      h5::File f = h5::File::create(out.temp_path(), &comm);
-      h5::set_attr(f.id(), "format", std::string("tickstream.predictions"));
-      h5::set_attr(f.id(), "version", int64_t{1});
-      h5::set_attr(f.id(), "model_id", model_id);
-      write_predictions(f, comm, mine.rows);
-      write_skipped(f, comm, mine.skipped);
-      f.close();
+      out.write([&] {
+        h5::File f = h5::File::create(out.temp_path(), &comm);
+        h5::set_attr(f.id(), "format", std::string("tickstream.predictions"));
+        h5::set_attr(f.id(), "version", int64_t{1});
+        h5::set_attr(f.id(), "model_id", model_id);
+        write_predictions(f, comm, mine.rows);
+        write_skipped(f, comm, mine.skipped);
+        f.close();
+      });
+    } catch (const OutOfSpaceError&) {
+      failure = std::current_exception();  // names the output and the space left already
     } catch (const std::exception& e) {
       failure = std::make_exception_ptr(
           InputError(fmt::format("--out {}: cannot write the predictions file: {}", path_, e.what()),

@@ -9,10 +9,12 @@
 #include <exception>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "comm/agreement.hpp"
 #include "comm/collectives.hpp"
 #include "core/error.hpp"
+#include "store/file_util.hpp"
 
 namespace tickstream {
 
@@ -25,6 +27,10 @@ void require_output_path(const std::string& path) {
 }
 
 namespace {
+
+// Below this much free space a failed driver write is taken for a full filesystem (a store chunk is
+// at most a few MiB).
+constexpr int64_t kNearlyFull = int64_t{64} << 20;
 
 // Temporary files of this output left by processes of this host that no longer run (SIGKILL, a
 // crash: nothing could remove them): "<final>.tmp-<host>-<pid>". Another host's are left alone
@@ -59,6 +65,36 @@ AtomicOutput::~AtomicOutput() {
   // may be the only one left: main() then aborts the job and the other ranks die mid-write.
   if (committed_) return;
   if (comm_.rank() == 0 || std::uncaught_exceptions() > 0) std::remove(temp_.c_str());
+}
+
+void AtomicOutput::copy_from(const std::string& source) {
+  run_agreed(comm_, [&] {
+    if (comm_.rank() != 0) return;
+    std::error_code ec;
+    std::filesystem::copy_file(source, temp_, std::filesystem::copy_options::overwrite_existing, ec);
+    if (!ec) return;
+    // (libstdc++ reports a short copy as EIO: a nearly full filesystem tells what it was)
+    if (is_out_of_space(ec.value()) || free_bytes(temp_) < kNearlyFull)
+      throw OutOfSpaceError(fmt::format("{}: cannot write: {}: copying {}", final_, out_of_space_reason(temp_), source),
+                            __FILE__, __LINE__);
+    TS_INPUT_ERROR("{}: cannot copy it to {}: {}", source, temp_, ec.message());
+  });
+}
+
+void AtomicOutput::write(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const OutOfSpaceError& e) {
+    throw OutOfSpaceError(fmt::format("{}: cannot write: {}: {}", final_, out_of_space_reason(temp_), e.what()),
+                          __FILE__, __LINE__);
+  } catch (const InternalError& e) {
+    // MPI-IO reports a failed write without errno: a driver write that failed on a nearly full
+    // filesystem (less than kNearlyFull left) is taken for what it almost surely is.
+    if (std::string_view(e.what()).find("H5FD_write()") == std::string_view::npos || free_bytes(temp_) >= kNearlyFull)
+      throw;
+    throw OutOfSpaceError(fmt::format("{}: cannot write: {}: {}", final_, out_of_space_reason(temp_), e.what()),
+                          __FILE__, __LINE__);
+  }
 }
 
 void AtomicOutput::commit() {

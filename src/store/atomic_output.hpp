@@ -1,6 +1,7 @@
 // AtomicOutput: a file written under a temporary name by all ranks and renamed on success.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,12 @@ class AtomicOutput {
 
   const std::string& temp_path() const { return temp_; }
   const std::string& final_path() const { return final_; }
+  // Collective: the temporary file starts as a copy of `source` (rank 0 copies), for an output that
+  // rewrites a file; a copy that fails for want of space is an OutOfSpaceError.
+  void copy_from(const std::string& source);
+  // Runs `body`, the writing of temp_path(): a write that fails for want of space (OutOfSpaceError)
+  // becomes an InputError naming the output and the space left on its filesystem.
+  void write(const std::function<void()>& body);
   // Collective: after every rank closed the file, rank 0 renames it into place.
   void commit();
 

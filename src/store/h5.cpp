@@ -3,12 +3,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <exception>
 #include <fstream>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "runtime/parallel_io.hpp"
+#include "store/file_util.hpp"
 
 namespace tickstream::h5 {
 
@@ -36,6 +39,11 @@ bool in_parallel_file(hid_t loc) {
   if (fapl >= 0) H5Pclose(fapl);
   H5Fclose(file);  // drops the extra reference only
   return mpio;
+}
+
+int64_t open_file_count() {
+  const ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
+  return n < 0 ? 0 : static_cast<int64_t>(n);
 }
 
 void silence_error_printing() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
@@ -98,7 +106,11 @@ File File::create(const std::string& path, comm::Communicator* comm) {
   comm = effective_comm(comm);
   Handle fapl = make_fapl(comm);
   hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
+  const int err = errno;
   if (id < 0) H5Eclear2(H5E_DEFAULT);
+  if (id < 0 && is_out_of_space(err))
+    throw OutOfSpaceError(fmt::format("{}: cannot create HDF5 file: {}", path, out_of_space_reason(path)), __FILE__,
+                          __LINE__);
   TS_REQUIRE_INPUT(id >= 0, "{}: cannot create HDF5 file (check the directory exists and is writable)",
                    path);
   return File(Handle(id, H5Fclose, comm != nullptr), comm != nullptr);
@@ -281,8 +293,20 @@ std::string take_h5_stack() {
   return stack;
 }
 
+// A write that failed for want of space: errno says so (sec2 and MPI-IO drivers both leave it), or
+// the sec2 driver's message does.
+bool out_of_space(int err, const std::string& stack) {
+  return is_out_of_space(err) || stack.find("errno = 28,") != std::string::npos ||
+         stack.find("errno = 122,") != std::string::npos;
+}
+
 void throw_h5(const char* expr, const char* file, int line) {
-  throw InternalError(fmt::format("HDF5 call failed: {}{}", expr, take_h5_stack()), file, line);
+  const int err = errno;
+  const std::string stack = take_h5_stack();
+  // No HDF5 call may follow here: HDF5 1.10 crashes querying a file whose flush just failed.
+  if (out_of_space(err, stack))
+    throw OutOfSpaceError(fmt::format("HDF5 {} failed for want of space{}", expr, stack), file, line);
+  throw InternalError(fmt::format("HDF5 call failed: {}{}", expr, stack), file, line);
 }
 
 void throw_h5_read(hid_t loc, const std::string& what, const std::string& h5_stack, const char* file, int line) {

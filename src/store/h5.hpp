@@ -42,6 +42,12 @@ class Handle {
 // True when `loc` (a file, group or dataset) lives in a file opened with MPI-IO.
 bool in_parallel_file(hid_t loc);
 
+// The HDF5 files this process still has open (any handle). After a failed command, one left open is
+// one whose write failed (an unwinding collective handle is not closed, see Handle::reset; a file
+// whose flush failed for want of space cannot be closed): HDF5 1.10's teardown at MPI_Finalize
+// crashes on it (H5F__close_cb), so main ends such a process without that teardown.
+int64_t open_file_count();
+
 // Turns HDF5's automatic error printing off (errors become exceptions instead). Idempotent.
 void silence_error_printing();
 

@@ -145,12 +145,9 @@ void log_rejections(const std::vector<Rejection>& rejections) {
   if (rejections.size() > kShown) spdlog::warn("... and {} more skipped rows", rejections.size() - kShown);
 }
 
-void write_store(comm::Communicator& comm, const IngestOptions& opt, const StoreLayout& layout, const OwnedTickers& owned,
-                 const IngestReport& report, const std::vector<InputFile>& files) {
-  const double t0 = monotonic_seconds();
-  AtomicOutput out(opt.store, comm);
-  StoreWriter writer(out.temp_path(), &comm, layout);
-  const double t1 = monotonic_seconds();
+// The store's content into the open writer: /raw from this rank's tickers, then the ingest attributes.
+void write_contents(StoreWriter& writer, comm::Communicator& comm, const IngestOptions& opt, const StoreLayout& layout,
+                    const OwnedTickers& owned, const IngestReport& report, const std::vector<InputFile>& files) {
   maybe_inject_fault("ingest_write", comm.rank());  // mid-collective: others are in the write
   std::vector<uint8_t> valid(owned.owned.size() * layout.time.size(), 0);
   for_each_bar(owned, layout.time, [&](size_t i, const Bar&) { valid[i] = 1; });
@@ -159,7 +156,6 @@ void write_store(comm::Communicator& comm, const IngestOptions& opt, const Store
                             for_each_bar(owned, layout.time, [&](size_t i, const Bar& b) { values[i] = field_of(b, f); });
                           },
                           valid);
-  spdlog::debug("ingest: create {:.3f} s, write_raw {:.3f} s", t1 - t0, monotonic_seconds() - t1);
   for (int i = 0; i < kRejectReasonCount; ++i)
     h5::set_attr(writer.raw_group(), "rejected_" + std::string(reason_name(static_cast<RejectReason>(i))),
                  report.rejected[static_cast<size_t>(i)]);
@@ -168,10 +164,22 @@ void write_store(comm::Communicator& comm, const IngestOptions& opt, const Store
   std::vector<std::string> paths;
   for (const auto& f : files) paths.push_back(f.path);
   if (auto info = find_synth_sidecar(paths)) write_synth_attrs(writer.root(), *info);
-  const double t2 = monotonic_seconds();
-  writer.close();
+}
+
+void write_store(comm::Communicator& comm, const IngestOptions& opt, const StoreLayout& layout, const OwnedTickers& owned,
+                 const IngestReport& report, const std::vector<InputFile>& files) {
+  const double t0 = monotonic_seconds();
+  AtomicOutput out(opt.store, comm);
+  out.write([&] {
+    StoreWriter writer(out.temp_path(), &comm, layout);
+    const double t1 = monotonic_seconds();
+    write_contents(writer, comm, opt, layout, owned, report, files);
+    const double t2 = monotonic_seconds();
+    writer.close();
+    spdlog::debug("ingest: create {:.3f} s, write {:.3f} s, close {:.3f} s", t1 - t0, t2 - t1,
+                  monotonic_seconds() - t2);
+  });
   out.commit();
-  spdlog::debug("ingest: close + rename {:.3f} s", monotonic_seconds() - t2);
 }
 
 }  // namespace

@@ -112,10 +112,12 @@ void write_csv_dir(comm::Communicator& comm, const SynthOutput& out, const RawBl
 void write_store(comm::Communicator& comm, const SynthOutput& out, const StoreLayout& layout, const RawBlock& b,
                  const SynthInfo& info) {
   AtomicOutput file(out.store, comm);
-  StoreWriter writer(file.temp_path(), &comm, layout);
-  writer.write_raw(b);
-  write_synth_attrs(writer.root(), info);
-  writer.close();
+  file.write([&] {
+    StoreWriter writer(file.temp_path(), &comm, layout);
+    writer.write_raw(b);
+    write_synth_attrs(writer.root(), info);
+    writer.close();
+  });
   file.commit();
 }
 

@@ -149,7 +149,7 @@ EvalMetrics compute_metrics_distributed(comm::Communicator& communicator, const 
   if (most > 0) {
     const size_t stride = most * sizeof(EvalSample);
     std::vector<uint8_t> send(stride, 0), gathered(stride * counts.size());
-    std::memcpy(send.data(), local.data(), local.size() * sizeof(EvalSample));
+    if (!local.empty()) std::memcpy(send.data(), local.data(), local.size() * sizeof(EvalSample));  // data() may be null
     communicator.allgather(comm::host_buffer(send), comm::host_buffer(gathered));
     for (size_t r = 0; r < counts.size(); ++r) {
       const auto* first = reinterpret_cast<const EvalSample*>(gathered.data() + r * stride);

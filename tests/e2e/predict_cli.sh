@@ -100,7 +100,7 @@ else
 fi
 
 # Bad input: exit 2 with the reason, and no output file.
-expect_exit 2 "$BIN" "${P[@]}" --asof "$LAST" --out "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"
+expect_exit 2 "$BIN" "${P[@]}" --asof "$LAST" --out "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2&retry_s=0"
 expect_stderr "127.0.0.1"
 expect_exit 2 "$BIN" "${P[@]}" --asof "$LAST" --out "postgresql://x@[bad/db"
 expect_exit 2 "$BIN" "${P[@]}" --asof "$LAST" --out "$WORK/p.parquet"
