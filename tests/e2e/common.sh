@@ -43,3 +43,22 @@ seq_len = 16
 $1
 TOML
 }
+
+# small_model: the model the prediction tests score with: $WORK/s.h5 (40 synthetic tickers, 330
+# days, with features), $WORK/job.toml, 6 training steps into $WORK/ckpt. Sets LAST (the store's
+# last bar time) and P (predict's arguments up to the date).
+small_model() {
+  "$BIN" synth --tickers 40 --days 330 --seed 9 --signal 0.2 --store "$WORK/s.h5" >/dev/null
+  small_job "[train]
+batch_size = 32
+max_steps = 6
+eval_every = 6
+checkpoint_dir = \"$WORK/ckpt\"
+metrics = \"$WORK/metrics.jsonl\"
+[predict]
+batch_size = 8"
+  expect_exit 0 "$BIN" features --config "$WORK/job.toml"
+  expect_exit 0 "$BIN" train --config "$WORK/job.toml"
+  LAST=$("$BIN" inspect "$WORK/s.h5" --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['last_time'])")
+  P=(predict --config "$WORK/job.toml" --checkpoint "$WORK/ckpt")
+}

@@ -51,20 +51,9 @@ kill "$HOLDER"; HOLDER=""
 echo "(e) ports $(cat "$WORK/held") taken: server.sh started on $PORT"
 sql() { psql "$URL0" -tAqc "$1"; }
 
-# A small model, as in predict_cli.sh.
-"$BIN" synth --tickers 40 --days 330 --seed 9 --signal 0.2 --store "$WORK/s.h5" >/dev/null
-small_job "[train]
-batch_size = 32
-max_steps = 6
-eval_every = 6
-checkpoint_dir = \"$WORK/ckpt\"
-metrics = \"$WORK/metrics.jsonl\"
-[predict]
-batch_size = 8"
-expect_exit 0 "$BIN" features --config "$WORK/job.toml"
-expect_exit 0 "$BIN" train --config "$WORK/job.toml"
-LAST=$("$BIN" inspect "$WORK/s.h5" --json | $PY -c "import json,sys; print(json.load(sys.stdin)['last_time'][:10])")
-P=(predict --config "$WORK/job.toml" --checkpoint "$WORK/ckpt")
+# A small model (common.sh), scored at its last date.
+small_model
+LAST=${LAST:0:10}
 RANGE=(--from 2011-03-01 --to 2011-03-31)
 expect_exit 0 "$BIN" "${P[@]}" "${RANGE[@]}" --out "$WORK/range.csv"
 RANGE_ROWS=$(($(wc -l < "$WORK/range.csv") - 1))

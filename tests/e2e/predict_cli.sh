@@ -5,19 +5,7 @@
 source "$(dirname "$0")/common.sh"
 PY=/usr/bin/python3
 
-"$BIN" synth --tickers 40 --days 330 --seed 9 --signal 0.2 --store "$WORK/s.h5" >/dev/null
-small_job "[train]
-batch_size = 32
-max_steps = 6
-eval_every = 6
-checkpoint_dir = \"$WORK/ckpt\"
-metrics = \"$WORK/metrics.jsonl\"
-[predict]
-batch_size = 8"
-expect_exit 0 "$BIN" features --config "$WORK/job.toml"
-expect_exit 0 "$BIN" train --config "$WORK/job.toml"
-LAST=$("$BIN" inspect "$WORK/s.h5" --json | $PY -c "import json,sys; print(json.load(sys.stdin)['last_time'])")
-P=(predict --config "$WORK/job.toml" --checkpoint "$WORK/ckpt")
+small_model
 
 # One as-of date at 1, 2, 3 ranks, CSV and HDF5: the same rows, bit for bit.
 for np in 1 2 3; do
