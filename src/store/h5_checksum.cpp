@@ -55,6 +55,26 @@ std::vector<hsize_t> failing_chunk(hid_t dataset, hid_t mem_type, const std::vec
                     [&](const std::vector<hsize_t>& origin) { return !chunk_reads(dataset, mem_type, origin, chunk, dims); });
 }
 
+// The chunks a dataset declares fit in its file (tickstream writes every chunk, unfiltered but for
+// Fletcher32's 4 bytes): a file declaring more, e.g. damaged dimensions, is refused before a
+// chunk-by-chunk read walks them all (HDF5's own chunk count would walk its index as long).
+void require_chunks_fit(hid_t dataset, const std::vector<hsize_t>& chunk, const std::vector<hsize_t>& dims) {
+  if (chunk.empty() || chunk.size() != dims.size()) return;
+  Handle type(TS_READ_H5(dataset, H5Dget_type(dataset)), H5Tclose);
+  double bytes = static_cast<double>(H5Tget_size(type.id()));
+  for (size_t d = 0; d < dims.size(); ++d)
+    bytes *= static_cast<double>((dims[d] + chunk[d] - 1) / chunk[d]) * static_cast<double>(chunk[d]);
+  const hid_t file = TS_READ_H5(dataset, H5Iget_file_id(dataset));
+  hsize_t file_bytes = 0;
+  const herr_t rc = H5Fget_filesize(file, &file_bytes);
+  H5Fclose(file);  // drops the extra reference only
+  TS_READ_H5(dataset, rc);
+  TS_REQUIRE_INPUT(bytes <= static_cast<double>(file_bytes),
+                   "{}: {}: its dimensions [{}] in chunks of [{}] need {:.0f} bytes, more than the file's {}: "
+                   "the file is damaged or was not written by tickstream", file_name(dataset), object_name(dataset),
+                   fmt::join(dims, ", "), fmt::join(chunk, ", "), bytes, file_bytes);
+}
+
 herr_t collect_dataset(hid_t, const char* name, const H5O_info_t* info, void* out) {
   if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(out)->push_back(std::string("/") + name);
   return 0;
@@ -71,6 +91,7 @@ std::vector<std::string> dataset_paths(hid_t file) {
 std::vector<std::vector<hsize_t>> corrupt_chunks(hid_t dataset) {
   std::vector<std::vector<hsize_t>> bad;
   const std::vector<hsize_t> chunk = dataset_chunk(dataset), dims = dataset_dims(dataset);
+  require_chunks_fit(dataset, chunk, dims);
   Handle type(TS_READ_H5(dataset, H5Dget_type(dataset)), H5Tclose);
   Handle native(TS_READ_H5(dataset, H5Tget_native_type(type.id(), H5T_DIR_ASCEND)), H5Tclose);
   find_chunk(chunk, std::vector<hsize_t>(dims.size(), 0), dims, [&](const std::vector<hsize_t>& origin) {

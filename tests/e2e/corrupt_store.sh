@@ -55,4 +55,16 @@ if [[ -n "${offset:-}" ]]; then
   expect_exit 2 "$BIN" train --config "$WORK/job.toml" --set "data.store=\"$WORK/bad.h5\""
   expect_stderr "/features/values: the chunk at \[$(echo "$origin" | sed 's/,/, /g')\] fails its Fletcher32 checksum"
 fi
-echo "corrupt_store: 20 flipped bytes, each detected and named"
+# A dataset declaring far more chunks than its file holds (a damaged shape): refused at once by
+# inspect --verify, not walked chunk by chunk (a million here: minutes).
+cp "$WORK/s.h5" "$WORK/huge.h5"
+/usr/bin/python3 - "$WORK/huge.h5" <<'PY'
+import h5py, sys
+with h5py.File(sys.argv[1], "a", libver="latest") as f:
+    f.create_dataset("extra/x", shape=(10**6, 10**6), dtype="f4", chunks=(1024, 1024), fletcher32=True)[0:4, 0:4] = 1
+PY
+t0=$(date +%s)
+expect_exit 2 timeout 60 "$BIN" inspect --verify "$WORK/huge.h5"
+expect_stderr "/extra/x: its dimensions \[1000000, 1000000\] in chunks of \[1024, 1024\] need"
+(( $(date +%s) - t0 < 10 )) || fail "inspect --verify took $(( $(date +%s) - t0 )) s to refuse a damaged shape"
+echo "corrupt_store: 20 flipped bytes, each detected and named; a damaged shape refused"
