@@ -74,9 +74,7 @@ void AtomicOutput::copy_from(const std::string& source) {
     std::filesystem::copy_file(source, temp_, std::filesystem::copy_options::overwrite_existing, ec);
     if (!ec) return;
     // (libstdc++ reports a short copy as EIO: a nearly full filesystem tells what it was)
-    if (is_out_of_space(ec.value()) || free_bytes(temp_) < kNearlyFull)
-      throw OutOfSpaceError(fmt::format("{}: cannot write: {}: copying {}", final_, out_of_space_reason(temp_), source),
-                            __FILE__, __LINE__);
+    if (is_out_of_space(ec.value()) || free_bytes(temp_) < kNearlyFull) throw_out_of_space("copying " + source);
     TS_INPUT_ERROR("{}: cannot copy it to {}: {}", source, temp_, ec.message());
   });
 }
@@ -85,16 +83,19 @@ void AtomicOutput::write(const std::function<void()>& body) {
   try {
     body();
   } catch (const OutOfSpaceError& e) {
-    throw OutOfSpaceError(fmt::format("{}: cannot write: {}: {}", final_, out_of_space_reason(temp_), e.what()),
-                          __FILE__, __LINE__);
+    throw_out_of_space(e.what());
   } catch (const InternalError& e) {
     // MPI-IO reports a failed write without errno: a driver write that failed on a nearly full
     // filesystem (less than kNearlyFull left) is taken for what it almost surely is.
     if (std::string_view(e.what()).find("H5FD_write()") == std::string_view::npos || free_bytes(temp_) >= kNearlyFull)
       throw;
-    throw OutOfSpaceError(fmt::format("{}: cannot write: {}: {}", final_, out_of_space_reason(temp_), e.what()),
-                          __FILE__, __LINE__);
+    throw_out_of_space(e.what());
   }
+}
+
+void AtomicOutput::throw_out_of_space(const std::string& detail) const {
+  throw OutOfSpaceError(fmt::format("{}: cannot write: {}: {}", final_, out_of_space_reason(temp_), detail), __FILE__,
+                        __LINE__);
 }
 
 void AtomicOutput::commit() {

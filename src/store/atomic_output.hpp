@@ -33,6 +33,9 @@ class AtomicOutput {
   void commit();
 
  private:
+  // OutOfSpaceError naming the output and the space left where its temporary file is, then `detail`.
+  [[noreturn]] void throw_out_of_space(const std::string& detail) const;
+
   std::string final_;
   std::string temp_;
   comm::Communicator& comm_;

@@ -43,16 +43,14 @@ std::string human_bytes(double bytes) {
   return fmt::format("{:.{}f} {}", bytes, u == 0 ? 0 : 1, units[u]);
 }
 
-}  // namespace
-
-bool is_out_of_space(int err) { return err == ENOSPC || err == EDQUOT; }
-
-namespace {
 std::string directory_of(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   return (parent.empty() ? std::filesystem::path(".") : parent).string();
 }
+
 }  // namespace
+
+bool is_out_of_space(int err) { return err == ENOSPC || err == EDQUOT; }
 
 int64_t free_bytes(const std::string& path) {
   struct statvfs fs {};
