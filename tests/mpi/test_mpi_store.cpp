@@ -1,4 +1,5 @@
 // Collective store writes (uneven blocks, empty ranks), failure agreement, atomic output.
+#include <cerrno>
 #include <cmath>
 #include <filesystem>
 
@@ -8,6 +9,7 @@
 #include "mpi/mpi_test.hpp"
 #include "comm/agreement.hpp"
 #include "store/atomic_output.hpp"
+#include "store/file_util.hpp"
 #include "store/store_reader.hpp"
 #include "store/store_writer.hpp"
 
@@ -117,6 +119,32 @@ TEST_F(MpiStore, AtomicOutputLeavesNothingWithoutCommit) {
   }
   EXPECT_TRUE(std::filesystem::exists(final_path));
   EXPECT_THROW(AtomicOutput(temp_dir() + "/no/such/dir/x.h5", comm()), InputError);
+}
+
+// AtomicOutput::write names the output and the space left for a write that failed for want of
+// space, and leaves other failures as they were: a failed driver write (MPI-IO reports no errno)
+// with plenty of space left stays an internal error.
+TEST_F(MpiStore, AtomicOutputNamesAFullDiskAndOnlyThat) {
+  const std::string final_path = temp_dir() + "/full.h5";
+  AtomicOutput out(final_path, comm());
+  try {
+    out.write([] { throw OutOfSpaceError("HDF5 H5Dwrite failed for want of space", __FILE__, __LINE__); });
+    FAIL() << "no exception";
+  } catch (const OutOfSpaceError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind(final_path + ": cannot write: no space left on device (", 0), 0u) << what;
+    EXPECT_NE(what.find(" free of "), std::string::npos) << what;
+    EXPECT_NE(what.find("on the filesystem holding " + temp_dir()), std::string::npos) << what;
+    EXPECT_NE(what.find("H5Dwrite failed for want of space"), std::string::npos) << what;
+    EXPECT_EQ(e.exit_code(), kExitInput);
+  }
+  ASSERT_GT(free_bytes(out.temp_path()), int64_t{64} << 20) << "the test needs 64 MiB free in " << temp_dir();
+  EXPECT_THROW(out.write([] { throw InternalError("HDF5 call failed\n  #3 H5FD_write(): driver write request failed",
+                                                  __FILE__, __LINE__); }),
+               InternalError);
+  EXPECT_THROW(out.write([] { throw InputError("a bad row", __FILE__, __LINE__); }), InputError);
+  EXPECT_NO_THROW(out.write([] {}));
+  EXPECT_TRUE(is_out_of_space(ENOSPC) && is_out_of_space(EDQUOT) && !is_out_of_space(EIO));
 }
 
 }  // namespace
