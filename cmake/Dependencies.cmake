@@ -19,6 +19,7 @@ find_package(fmt REQUIRED)  # spdlog's; Torch.cmake keeps it ahead of the torch 
 include(TorchLocate)
 include(Cuda)
 include(Torch)
+include(Arrow)  # Parquet input for ingest: a system Arrow or the pyarrow wheel (after TorchLocate: its python)
 
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
@@ -26,3 +27,14 @@ find_package(spdlog REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(FastFloat REQUIRED)
 find_package(PostgreSQL REQUIRED)  # libpq, for the postgresql:// prediction sink
+
+# Compressed CSV input (.gz, .zst), read streaming (src/store/byte_source.cpp).
+find_package(ZLIB REQUIRED)
+find_path(TICKSTREAM_ZSTD_INCLUDE_DIR zstd.h)
+find_library(TICKSTREAM_ZSTD_LIBRARY zstd)
+if(NOT TICKSTREAM_ZSTD_INCLUDE_DIR OR NOT TICKSTREAM_ZSTD_LIBRARY)
+  message(FATAL_ERROR "tickstream needs libzstd for .csv.zst input: install libzstd-dev")
+endif()
+add_library(tickstream_zstd INTERFACE)
+target_include_directories(tickstream_zstd SYSTEM INTERFACE ${TICKSTREAM_ZSTD_INCLUDE_DIR})
+target_link_libraries(tickstream_zstd INTERFACE ${TICKSTREAM_ZSTD_LIBRARY})

@@ -8,6 +8,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The pinned libtorch: torch 2.13.0 is built for CUDA 13.0 (the toolkit in /usr/local/cuda);
 # 2.14 and later are CUDA 13.2 builds. CMake accepts 2.11 to this version (cmake/Torch.cmake).
 TORCH_PIN="torch==2.13.0"
+# Arrow/Parquet C++ for `ingest` of Parquet files: the libraries and headers inside pyarrow's wheel
+# (Debian 12 has no libarrow-dev; cmake/Arrow.cmake). polars: the second Python peer of `bench ingest`.
+PY_PINS=("pyarrow==26.0.1" "polars==1.44.2")
 VENV="${TICKSTREAM_VENV:-$ROOT/.venv}"
 
 PACKAGES=(
@@ -20,6 +23,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libfast-float-dev
   libpq-dev postgresql
+  zlib1g-dev libzstd-dev   # ingest of .csv.gz / .csv.zst (src/store/byte_source.cpp)
   slurm-wlm munge
   iproute2 util-linux   # test hosts in network namespaces (tests/hosts): ip, unshare
   python3 python3-venv python3-numpy python3-pandas python3-h5py python3-matplotlib
@@ -59,6 +63,22 @@ install_torch() {
   "$VENV/bin/python" -W ignore -c 'import torch; print("install-deps: libtorch", torch.__version__, "CUDA", torch.version.cuda)'
 }
 
+install_python_packages() {
+  local missing=() pin
+  for pin in "${PY_PINS[@]}"; do
+    "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('${pin%%==*}') != '${pin#*==}')" \
+      2>/dev/null || missing+=("$pin")
+  done
+  if ((${#missing[@]} == 0)); then
+    echo "install-deps: ${PY_PINS[*]} present in $VENV"
+  else
+    echo "install-deps: installing ${missing[*]} into $VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${missing[@]}"
+  fi
+  "$VENV/bin/python" -c 'import pyarrow; pyarrow.create_library_symlinks()'  # libarrow.so -> libarrow.so.2600
+}
+
 install_debian_packages
 install_torch
+install_python_packages
 echo "install-deps: done"

@@ -1,4 +1,4 @@
-// `tickstream ingest`: CSV files into a store, in parallel over ranks.
+// `tickstream ingest`: CSV and Parquet files into a store, in parallel over ranks.
 #include <fstream>
 #include <memory>
 
@@ -30,17 +30,27 @@ std::string summary(const IngestReport& r, const std::string& store) {
 void add_ingest(CLI::App& app, CommandRunner& runner) {
   auto opt = std::make_shared<IngestOptions>();
   auto report_path = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("ingest", "Ingest OHLCV CSV files (per-ticker or long format) into a store");
-  cmd->add_option("--input", opt->inputs, "CSV files or directories of them")->required()->expected(1, -1);
+  CLI::App* cmd = app.add_subcommand("ingest", "Ingest OHLCV files (CSV, .csv.gz/.zst, Parquet; per-ticker or long format) into a store");
+  auto layout = std::make_shared<std::string>("auto");
+  auto columns = std::make_shared<std::string>();
+  cmd->add_option("--input", opt->inputs, "Input files (.csv/.txt, optionally .gz/.zst; .parquet) or directories of them")
+      ->required()
+      ->expected(1, -1);
+  cmd->add_option("--layout", *layout, "Known vendor column layout: auto|yahoo|stooq|polygon-flat (docs/ingest.md)");
+  cmd->add_option("--columns", *columns, "Column mapping for vendor headers: date=Date,open=Open,...[,date_format=...]");
   cmd->add_option("--store", opt->store, "Output store (.h5)")->required();
   cmd->add_option("--on-error", opt->on_error, "fail: exit 2 on the first bad row; skip: drop bad rows")
       ->transform(CLI::CheckedTransformer(std::map<std::string, OnError>{{"fail", OnError::Fail}, {"skip", OnError::Skip}}));
   cmd->add_option("--chunk-tickers", opt->chunk_tickers, "Store chunk shape: tickers")->check(CLI::PositiveNumber);
   cmd->add_option("--chunk-bars", opt->chunk_bars, "Store chunk shape: bars")->check(CLI::PositiveNumber);
   cmd->add_option("--report", *report_path, "Write the ingest report (counts, timings) as JSON here");
-  cmd->callback([&runner, opt, report_path] {
-    runner = [opt, report_path](RankContext& ctx) {
-      if (!report_path->empty()) run_agreed(ctx.comm(), [&] { require_output_path(*report_path); });
+  cmd->callback([&runner, opt, report_path, layout, columns] {
+    runner = [opt, report_path, layout, columns](RankContext& ctx) {
+      run_agreed(ctx.comm(), [&] {
+        opt->columns = layout_columns(*layout);
+        apply_column_spec(opt->columns, *columns);
+        if (!report_path->empty()) require_output_path(*report_path);
+      });
       const IngestReport rep = run_ingest(ctx.comm(), *opt);
       print_root(ctx, summary(rep, opt->store));
       if (!report_path->empty())

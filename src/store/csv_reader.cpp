@@ -2,7 +2,6 @@
 #include "store/csv_reader.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,14 +9,17 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <limits>
+#include <memory>
 #include <optional>
-#include <unordered_map>
 
 #include "core/error.hpp"
 #include "core/time.hpp"
+#include "store/bar_checks.hpp"
+#include "store/byte_source.hpp"
 #include "store/csv_fields.hpp"
+#include "store/ingest_plan.hpp"
+#include "store/ticker_assembly.hpp"
 
 namespace tickstream {
 
@@ -35,13 +37,16 @@ std::string_view reason_name(RejectReason r) {
     case RejectReason::RaggedRow: return "ragged_row";
     case RejectReason::EmptyFile: return "empty_file";
     case RejectReason::UnterminatedQuote: return "unterminated_quote";
+    case RejectReason::NullValue: return "null_value";
+    case RejectReason::WrongType: return "wrong_type";
+    case RejectReason::CorruptFile: return "corrupt_file";
   }
   return "unknown";
 }
 
 std::string Rejection::message() const {
   std::string out = file;
-  if (line > 0) out += fmt::format(":{}", line);
+  if (line > 0) out += row ? fmt::format(": row {}", line) : fmt::format(":{}", line);
   out += ':';
   if (!column.empty()) out += fmt::format(" column '{}':", column);
   out += ' ';
@@ -52,24 +57,8 @@ std::string Rejection::message() const {
 
 namespace {
 
-// Column roles; the numeric ones are checked in this order.
-enum Role { kDate, kTicker, kOpen, kHigh, kLow, kClose, kAdjClose, kVolume, kRoleCount };
-constexpr const char* kCanonicalName[kRoleCount] = {"Date", "Ticker", "Open",      "High",
-                                                    "Low",  "Close",  "Adj Close", "Volume"};
 constexpr size_t kMaxDetail = 80;
-
-std::optional<Role> role_of(const std::string& name) {
-  if (name == "date" || name == "datetime" || name == "timestamp" || name == "time") return kDate;
-  if (name == "ticker" || name == "symbol") return kTicker;
-  if (name == "open") return kOpen;
-  if (name == "high") return kHigh;
-  if (name == "low") return kLow;
-  if (name == "close") return kClose;
-  if (name == "adj close" || name == "adj_close" || name == "adjclose" || name == "adj. close")
-    return kAdjClose;
-  if (name == "volume") return kVolume;
-  return std::nullopt;
-}
+constexpr size_t kStreamBlock = size_t{4} << 20;  // decompressed bytes handed to the parser at a time
 
 // The detail of a message: at most kMaxDetail bytes, control bytes (NUL, CR, ...) as \xNN so that a
 // message stays one printable line (what() is a C string: an embedded NUL would cut it short).
@@ -83,281 +72,183 @@ std::string shorten(std::string_view text) {
   return text.size() <= kMaxDetail ? out : out + "...";
 }
 
-struct Header {
-  std::vector<std::string> names;  // as written (unquoted, trimmed)
-  int index[kRoleCount] = {-1, -1, -1, -1, -1, -1, -1, -1};
-  char delimiter = ',';
-  int64_t line = 0;
-};
-
-// Reserves room for n bars. Large reservations ask for transparent huge pages: first-touch page
-// faults otherwise cost as much as the parsing itself (measured on a VM: 200 vs 440 MB/s).
-void reserve_bars(std::vector<Bar>& bars, size_t n) {
-  bars.reserve(n);
-#ifdef MADV_HUGEPAGE
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  const auto begin = reinterpret_cast<uintptr_t>(bars.data());
-  const uintptr_t end = begin + bars.capacity() * sizeof(Bar);
-  const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t last = end & ~(kHuge - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#endif
-}
-
-// Sorts bars by time, keeping the file order of equal times.
-void sort_by_time(std::vector<Bar>& bars) {
-  const auto earlier = [](const Bar& a, const Bar& b) { return a.time < b.time; };
-  if (std::is_sorted(bars.begin(), bars.end(), earlier)) return;
-  const auto not_later = [](const Bar& a, const Bar& b) { return a.time <= b.time; };
-  if (std::adjacent_find(bars.begin(), bars.end(), not_later) == bars.end()) {
-    std::reverse(bars.begin(), bars.end());  // strictly descending, e.g. a yfinance export
-    return;
-  }
-  std::stable_sort(bars.begin(), bars.end(), earlier);
-}
-
+// Rows out, a block of whole lines at a time: the header (the first non-blank line, or given),
+// then validated rows grouped by ticker.
 class Reader {
  public:
-  Reader(std::string_view text, const std::string& path, int32_t file_index, OnError policy)
-      : text_(csv::strip_bom(text)), file_index_(file_index), policy_(policy) {
+  Reader(const std::string& path, int32_t file_index, OnError policy, const ColumnMap& columns, bool piece)
+      : file_index_(file_index), policy_(policy), columns_(columns), piece_(piece) {
     out_.path = path;
-    out_.bytes = static_cast<int64_t>(text.size());
   }
 
-  ParsedFile run();
+  // A header read from elsewhere (a piece of a file): its lines are not counted.
+  bool use_header(std::string_view line) { return map_columns(line, 0); }
+  // The file has no header (a piece reports it for the whole file).
+  void no_header() { reject(0, "", RejectReason::EmptyFile, "no header"), stopped_ = true; }
+  // Parses whole lines (a block ends after a '\n' or at the end of the data). False once stopped.
+  bool feed(std::string_view block);
+  // A damaged compressed stream: the whole file is rejected (nothing of it kept).
+  void corrupt(const std::string& reason);
+  ParsedFile finish();
 
  private:
-  bool read_header(csv::LineScanner& lines);
-  bool map_columns(std::string_view line);
-  void read_rows(csv::LineScanner& lines);
+  bool map_columns(std::string_view line, int64_t n);
   bool parse_row(std::string_view line, int64_t n, Bar& bar, size_t& group);
   bool parse_numbers(int64_t n, Bar& bar);
   bool check_ranges(int64_t n, const Bar& bar);
-  size_t group_for(std::string_view ticker);
-  void distribute();
-  std::vector<Rejection> remove_duplicates();
-  void finish();
 
-  std::string_view field(Role role) const { return csv::trim(fields_[header_.index[role]]); }
-  const std::string& column(Role role) const { return header_.names[header_.index[role]]; }
-  // Records (Skip) or throws (Fail) a rejection; returns false so callers can `return reject(...)`.
+  std::string_view field(Column c) const { return csv::trim(fields_[static_cast<size_t>(index_[c])]); }
+  const std::string& column(Column c) const { return names_[static_cast<size_t>(index_[c])]; }
+  std::string date_column() const { return index_.has(Column::Date) ? column(Column::Date) : "Date"; }
+  // Records (Skip, or a piece under Fail) or throws (Fail) a rejection; returns false so callers
+  // can `return reject(...)`.
   bool reject(int64_t line, std::string column, RejectReason reason, std::string detail);
 
-  std::string_view text_;
   int32_t file_index_;
   OnError policy_;
+  const ColumnMap& columns_;
+  bool piece_;
+  bool stopped_ = false;
+  bool have_header_ = false;
   ParsedFile out_;
-  Header header_;
+  std::vector<std::string> names_;  // header as written (unquoted, trimmed)
+  ColumnIndex index_;
+  char delimiter_ = ',';
+  int64_t line_base_ = 0;  // lines in earlier blocks
   std::vector<std::string_view> fields_;
   std::string scratch_;
-  std::vector<TickerBars> groups_;
-  std::vector<Bar> flat_;               // long format: accepted bars in file order
-  std::vector<uint32_t> flat_group_;    // and the group of each
-  std::unordered_map<std::string, size_t> group_index_;
-  std::string key_;
-  size_t last_group_ = 0;
+  std::optional<TickerAssembly> bars_;
+  Bar bar_;
 };
 
-ParsedFile Reader::run() {
-  csv::LineScanner lines(text_);
-  if (!read_header(lines)) return std::move(out_);
-  if (out_.layout == CsvLayout::PerTicker) {
-    groups_.push_back(TickerBars{std::filesystem::path(out_.path).stem().string(), {}});
-  }
-  read_rows(lines);
-  if (out_.rows_read == 0) {
-    reject(0, "", RejectReason::EmptyFile, "header but no data rows");
-    return std::move(out_);
-  }
-  finish();
-  return std::move(out_);
-}
-
-bool Reader::read_header(csv::LineScanner& lines) {
+bool Reader::feed(std::string_view block) {
+  out_.bytes += static_cast<int64_t>(block.size());
+  if (line_base_ == 0 && !have_header_) block = csv::strip_bom(block);
+  csv::LineScanner lines(block);
   std::string_view line;
-  while (lines.next(line)) {
-    if (!csv::is_blank(line)) {
-      header_.line = lines.line_number();
-      return map_columns(line);
+  while (!stopped_ && lines.next(line)) {
+    const int64_t n = line_base_ + lines.line_number();
+    if (line.empty() || csv::is_blank(line)) continue;
+    if (!have_header_) {
+      if (!map_columns(line, n)) stopped_ = true;
+      continue;
     }
+    ++out_.rows_read;
+    size_t group = 0;
+    if (!parse_row(line, n, bar_, group)) continue;
+    if (!bars_->reserved()) {  // guess the row count from the first row's length
+      const size_t left = static_cast<size_t>(block.data() + block.size() - line.data());
+      bars_->reserve(left / (line.size() + 1) * 9 / 8 + 16);
+    }
+    bar_.line = static_cast<int32_t>(n);
+    bars_->add(bar_, group);
   }
-  return reject(0, "", RejectReason::EmptyFile, "no header");
+  line_base_ += lines.line_number();
+  return !stopped_;
 }
 
-bool Reader::map_columns(std::string_view line) {
-  header_.delimiter = csv::detect_delimiter(line);
-  if (!csv::split_fields(line, header_.delimiter, fields_, scratch_)) {
-    return reject(header_.line, "", RejectReason::UnterminatedQuote, shorten(line));
+bool Reader::map_columns(std::string_view line, int64_t n) {
+  delimiter_ = csv::detect_delimiter(line);
+  if (!csv::split_fields(line, delimiter_, fields_, scratch_)) {
+    return reject(n, "", RejectReason::UnterminatedQuote, shorten(line));
   }
-  for (size_t i = 0; i < fields_.size(); ++i) {
-    header_.names.emplace_back(csv::trim(fields_[i]));
-    const std::optional<Role> role = role_of(csv::normalize_name(fields_[i]));
-    if (role && header_.index[*role] < 0) header_.index[*role] = static_cast<int>(i);
+  for (const std::string_view f : fields_) names_.emplace_back(csv::trim(f));
+  index_ = resolve_columns(names_, columns_);
+  if (index_.missing) {
+    const Column c = *index_.missing;
+    const std::string& want = columns_.source[static_cast<size_t>(c)];
+    return reject(n, std::string(want.empty() ? column_title(c) : want), RejectReason::MissingColumn,
+                  "no such column in the header");
   }
-  for (const Role role : {kDate, kOpen, kHigh, kLow, kClose, kVolume}) {
-    if (header_.index[role] < 0) {
-      return reject(header_.line, kCanonicalName[role], RejectReason::MissingColumn,
-                    "no such column in the header");
-    }
-  }
-  out_.has_adj_close = header_.index[kAdjClose] >= 0;
-  out_.layout = header_.index[kTicker] >= 0 ? CsvLayout::Long : CsvLayout::PerTicker;
+  have_header_ = true;
+  out_.has_adj_close = index_.has(Column::AdjClose);
+  out_.layout = index_.has(Column::Ticker) ? CsvLayout::Long : CsvLayout::PerTicker;
+  bars_.emplace(out_.layout == CsvLayout::Long ? "" : ticker_of_file(out_.path));
+  bar_.file = file_index_;
+  bar_.adj_close = std::numeric_limits<double>::quiet_NaN();
   return true;
 }
 
-void Reader::read_rows(csv::LineScanner& lines) {
-  // Per-ticker bars go straight to their group; long-format bars are collected in file order and
-  // distributed once at the end (growing hundreds of vectors row by row costs more).
-  const bool long_layout = out_.layout == CsvLayout::Long;
-  std::vector<Bar>& sink = long_layout ? flat_ : groups_[0].bars;
-  std::string_view line;
-  Bar bar;
-  bar.file = file_index_;
-  bar.adj_close = std::numeric_limits<double>::quiet_NaN();
-  while (lines.next(line)) {
-    if (line.empty() || csv::is_blank(line)) continue;
-    ++out_.rows_read;
-    const int64_t n = lines.line_number();
-    size_t group = 0;
-    if (!parse_row(line, n, bar, group)) continue;
-    if (sink.capacity() == 0) {  // guess the row count from the first row's length
-      const size_t left = static_cast<size_t>(text_.data() + text_.size() - line.data());
-      const size_t rows = left / (line.size() + 1) * 9 / 8 + 16;
-      reserve_bars(sink, rows);
-      if (long_layout) flat_group_.reserve(rows);
-    }
-    bar.line = static_cast<int32_t>(n);
-    sink.push_back(bar);
-    if (long_layout) flat_group_.push_back(static_cast<uint32_t>(group));
-  }
-}
-
-// Long format: moves the bars collected in file order into their tickers' groups.
-void Reader::distribute() {
-  if (flat_.empty()) return;
-  std::vector<size_t> counts(groups_.size(), 0);
-  for (const uint32_t g : flat_group_) ++counts[g];
-  for (size_t g = 0; g < groups_.size(); ++g) groups_[g].bars.reserve(counts[g]);
-  for (size_t i = 0; i < flat_.size(); ++i) groups_[flat_group_[i]].bars.push_back(flat_[i]);
-  flat_ = {};
-  flat_group_ = {};
-}
-
 bool Reader::parse_row(std::string_view line, int64_t n, Bar& bar, size_t& group) {
-  if (!csv::split_fields(line, header_.delimiter, fields_, scratch_)) {
+  if (!csv::split_fields(line, delimiter_, fields_, scratch_)) {
     return reject(n, "", RejectReason::UnterminatedQuote, shorten(line));
   }
-  if (fields_.size() != header_.names.size()) {
+  if (fields_.size() != names_.size()) {
     return reject(n, "", RejectReason::RaggedRow,
-                  fmt::format("{} fields, the header has {}", fields_.size(),
-                              header_.names.size()));
+                  fmt::format("{} fields, the header has {}", fields_.size(), names_.size()));
   }
-  const std::string_view date = field(kDate);
-  const std::optional<int64_t> time = parse_timestamp(date);
-  if (!time) return reject(n, column(kDate), RejectReason::BadDate, shorten(date));
-  bar.time = *time;
+  const std::string_view date = field(Column::Date);
+  const std::optional<std::string_view> time =
+      index_.has(Column::Time) ? std::optional<std::string_view>(field(Column::Time)) : std::nullopt;
+  const std::optional<int64_t> t = parse_bar_time(date, time, columns_);
+  if (!t) {
+    const bool time_bad = time && parse_bar_time(date, std::nullopt, columns_);
+    return reject(n, column(time_bad ? Column::Time : Column::Date), RejectReason::BadDate,
+                  shorten(time_bad ? *time : date));
+  }
+  bar.time = *t;
   if (out_.layout == CsvLayout::Long) {
-    const std::string_view ticker = field(kTicker);
-    if (ticker.empty()) return reject(n, column(kTicker), RejectReason::MissingColumn, "");
-    group = group_for(ticker);
+    const std::string_view ticker = field(Column::Ticker);
+    if (ticker.empty()) return reject(n, column(Column::Ticker), RejectReason::MissingColumn, "");
+    group = bars_->group_for(ticker);
   }
   return parse_numbers(n, bar) && check_ranges(n, bar);
 }
 
 bool Reader::parse_numbers(int64_t n, Bar& bar) {
-  double* const targets[kRoleCount] = {nullptr,     nullptr,    &bar.open,      &bar.high,
-                                       &bar.low,    &bar.close, &bar.adj_close, &bar.volume};
-  for (int r = kOpen; r < kRoleCount; ++r) {
-    const Role role = static_cast<Role>(r);
-    if (header_.index[role] < 0) continue;
-    const std::string_view text = field(role);
-    const csv::NumberStatus status = csv::parse_number(text, *targets[role]);
-    if (status == csv::NumberStatus::NonNumeric) {
-      return reject(n, column(role), RejectReason::NonNumeric, shorten(text));
-    }
-    if (status == csv::NumberStatus::NotFinite) {
-      return reject(n, column(role), RejectReason::NotFinite, shorten(text));
-    }
+  const std::pair<Column, double*> targets[] = {{Column::Open, &bar.open},         {Column::High, &bar.high},
+                                                {Column::Low, &bar.low},           {Column::Close, &bar.close},
+                                                {Column::AdjClose, &bar.adj_close}, {Column::Volume, &bar.volume}};
+  for (const auto& [c, target] : targets) {
+    if (!index_.has(c)) continue;
+    const std::string_view text = field(c);
+    const csv::NumberStatus status = csv::parse_number(text, *target);
+    if (status == csv::NumberStatus::NonNumeric) return reject(n, column(c), RejectReason::NonNumeric, shorten(text));
+    if (status == csv::NumberStatus::NotFinite) return reject(n, column(c), RejectReason::NotFinite, shorten(text));
   }
   return true;
 }
 
 bool Reader::check_ranges(int64_t n, const Bar& bar) {
-  const double prices[] = {bar.open, bar.high, bar.low, bar.close, bar.adj_close};
-  for (int r = kOpen; r <= kAdjClose; ++r) {
-    const Role role = static_cast<Role>(r);
-    if (header_.index[role] >= 0 && !(prices[r - kOpen] > 0)) {
-      return reject(n, column(role), RejectReason::NonPositivePrice, shorten(field(role)));
-    }
+  const std::optional<BarProblem> problem = check_bar_ranges(bar, index_.has(Column::AdjClose));
+  if (!problem) return true;
+  const Column c = problem->column;
+  const std::string_view text = field(c);
+  switch (problem->reason) {
+    case RejectReason::HighBelowLow:
+      return reject(n, column(c), problem->reason,
+                    fmt::format("high {} < low {}", field(Column::High), field(Column::Low)));
+    case RejectReason::OpenCloseOutsideRange:
+      return reject(n, column(c), problem->reason,
+                    fmt::format("{} outside low {} .. high {}", text, field(Column::Low), field(Column::High)));
+    default: return reject(n, column(c), problem->reason, shorten(text));
   }
-  if (bar.high < bar.low) {
-    return reject(n, column(kHigh), RejectReason::HighBelowLow,
-                  fmt::format("high {} < low {}", field(kHigh), field(kLow)));
-  }
-  const double lo = bar.low * (1 - kRangeTolerance);
-  const double hi = bar.high * (1 + kRangeTolerance);
-  for (const Role role : {kOpen, kClose}) {
-    const double v = role == kOpen ? bar.open : bar.close;
-    if (v < lo || v > hi) {
-      return reject(n, column(role), RejectReason::OpenCloseOutsideRange,
-                    fmt::format("{} outside low {} .. high {}", field(role), field(kLow),
-                                field(kHigh)));
-    }
-  }
-  if (bar.volume < 0) {
-    return reject(n, column(kVolume), RejectReason::NegativeVolume, shorten(field(kVolume)));
-  }
-  return true;
 }
 
-size_t Reader::group_for(std::string_view ticker) {
-  if (last_group_ < groups_.size() && groups_[last_group_].ticker == ticker) return last_group_;
-  key_.assign(ticker.data(), ticker.size());
-  const auto [it, inserted] = group_index_.try_emplace(key_, groups_.size());
-  if (inserted) groups_.push_back(TickerBars{key_, {}});
-  last_group_ = it->second;
-  return last_group_;
+void Reader::corrupt(const std::string& reason) {
+  bars_.reset();
+  reject(0, "", RejectReason::CorruptFile, shorten(reason));
+  stopped_ = true;
 }
 
-// Sorts every ticker's bars by time and drops repeated times (the first line of a time wins).
-// Returns the rejections of the dropped bars in line order.
-std::vector<Rejection> Reader::remove_duplicates() {
-  distribute();
-  std::vector<Rejection> dups;
-  for (TickerBars& group : groups_) {
-    std::vector<Bar>& bars = group.bars;
-    sort_by_time(bars);
-    size_t kept = 0;
-    for (size_t i = 0; i < bars.size(); ++i) {
-      if (kept > 0 && bars[i].time == bars[kept - 1].time) {
-        dups.push_back(Rejection{out_.path, bars[i].line, column(kDate),
-                                 RejectReason::DuplicateTimestamp,
-                                 fmt::format("{} already on line {}",
-                                             format_timestamp(bars[i].time),
-                                             bars[kept - 1].line)});
-        continue;
-      }
-      bars[kept++] = bars[i];
-    }
-    bars.resize(kept);
+ParsedFile Reader::finish() {
+  out_.lines = line_base_;
+  if (!have_header_ && !stopped_ && !piece_) reject(0, "", RejectReason::EmptyFile, "no header");
+  if (!bars_ || (stopped_ && policy_ == OnError::Fail)) return std::move(out_);
+  if (out_.rows_read == 0 && !piece_) {
+    reject(0, "", RejectReason::EmptyFile, "header but no data rows");
+    return std::move(out_);
   }
-  std::stable_sort(dups.begin(), dups.end(),
-                   [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
-  return dups;
-}
-
-void Reader::finish() {
-  std::vector<Rejection> dups = remove_duplicates();
-  if (policy_ == OnError::Fail && !dups.empty()) TS_INPUT_ERROR("{}", dups.front().message());
+  std::vector<Rejection> dups = bars_->remove_duplicates(out_.path, date_column(), false);
+  if (policy_ == OnError::Fail && !dups.empty()) {
+    reject(dups.front().line, dups.front().column, dups.front().reason, dups.front().detail);
+    return std::move(out_);
+  }
   std::vector<Rejection>& all = out_.rejections;
   all.insert(all.end(), std::make_move_iterator(dups.begin()), std::make_move_iterator(dups.end()));
-  std::stable_sort(all.begin(), all.end(),
-                   [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
-  for (TickerBars& group : groups_) {
-    if (!group.bars.empty()) out_.tickers.push_back(std::move(group));
-  }
-  std::sort(out_.tickers.begin(), out_.tickers.end(),
-            [](const TickerBars& a, const TickerBars& b) { return a.ticker < b.ticker; });
+  std::stable_sort(all.begin(), all.end(), [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
+  out_.tickers = bars_->take();
+  return std::move(out_);
 }
 
 bool Reader::reject(int64_t line, std::string column, RejectReason reason, std::string detail) {
@@ -366,11 +257,14 @@ bool Reader::reject(int64_t line, std::string column, RejectReason reason, std::
     out_.rejections.push_back(std::move(r));
     return false;
   }
-  if (line > 0 && !groups_.empty()) {  // a duplicate among earlier rows comes first
-    const std::vector<Rejection> dups = remove_duplicates();
-    if (!dups.empty() && dups.front().line < line) TS_INPUT_ERROR("{}", dups.front().message());
+  if (line > 0 && bars_ && reason != RejectReason::DuplicateTimestamp) {  // a duplicate among earlier rows comes first
+    std::vector<Rejection> dups = bars_->remove_duplicates(out_.path, date_column(), false);
+    if (!dups.empty() && dups.front().line < line) r = std::move(dups.front());
   }
-  TS_INPUT_ERROR("{}", r.message());
+  if (!piece_) TS_INPUT_ERROR("{}", r.message());
+  out_.rejections = {std::move(r)};
+  stopped_ = true;
+  return false;
 }
 
 // Closes a file descriptor on scope exit.
@@ -379,17 +273,103 @@ struct FdCloser {
   ~FdCloser() { ::close(fd); }
 };
 
-// The bytes of a file, read with read(2). Not mmap: mapping and unmapping thousands of small
-// files costs page faults plus TLB-shootdown interrupts on every core, which stopped two ranks
-// from scaling (measured in bench/results/ingest-*.json).
-std::string read_file_text(const std::string& path) {
+int open_input(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) TS_INPUT_ERROR("{}: cannot open: {}", path, std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    TS_INPUT_ERROR("{}: {}", path, S_ISDIR(st.st_mode) ? "is a directory" : "cannot stat");
+  }
+  return fd;
+}
+
+// Appends bytes from `offset` until `stop(text)` says enough or the file ends; returns false at the end.
+template <typename Stop>
+bool read_until(int fd, const std::string& path, int64_t offset, std::string& text, Stop&& stop) {
+  constexpr size_t kBlock = size_t{1} << 16;
+  while (!stop(text)) {
+    const size_t have = text.size();
+    text.resize(have + kBlock);
+    const ssize_t got = ::pread(fd, text.data() + have, kBlock, static_cast<off_t>(offset + have));
+    if (got < 0 && errno == EINTR) {
+      text.resize(have);
+      continue;
+    }
+    if (got < 0) TS_INPUT_ERROR("{}: cannot read: {}", path, std::strerror(errno));
+    text.resize(have + static_cast<size_t>(got));
+    if (got == 0) return false;
+  }
+  return true;
+}
+
+// Reads [offset, offset + n) with pread(2) (short at the end of the file).
+std::string read_range(int fd, const std::string& path, int64_t offset, int64_t n) {
+  std::string text;
+  text.reserve(static_cast<size_t>(n));
+  read_until(fd, path, offset, text, [n](const std::string& t) { return static_cast<int64_t>(t.size()) >= n; });
+  if (static_cast<int64_t>(text.size()) > n) text.resize(static_cast<size_t>(n));
+  return text;
+}
+
+// The file's header line (its first non-blank line, BOM stripped) and the offset just past it;
+// nullopt when the file has none.
+struct HeaderLine {
+  std::string text;
+  int64_t end = 0;
+};
+std::optional<HeaderLine> read_header_line(int fd, const std::string& path) {
+  std::string text;
+  std::optional<HeaderLine> header;
+  const auto found = [&header](const std::string& t) {
+    const std::string_view v = csv::strip_bom(t);
+    const auto skipped = static_cast<int64_t>(t.size() - v.size());
+    for (size_t pos = 0, nl = v.find('\n'); nl != std::string_view::npos; pos = nl + 1, nl = v.find('\n', pos)) {
+      std::string_view line = v.substr(pos, nl - pos);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (csv::is_blank(line)) continue;
+      header = HeaderLine{std::string(line), skipped + static_cast<int64_t>(nl) + 1};
+      return true;
+    }
+    return false;
+  };
+  if (!read_until(fd, path, 0, text, found)) {  // the end of the file: a last line without '\n'
+    const std::string_view v = csv::strip_bom(text);
+    const size_t last = v.rfind('\n') == std::string_view::npos ? 0 : v.rfind('\n') + 1;
+    if (!csv::is_blank(v.substr(last))) header = HeaderLine{std::string(v.substr(last)), static_cast<int64_t>(text.size())};
+  }
+  return header;
+}
+
+// The lines of [begin, end): from the first line start at or after `begin` to the end of the
+// line holding byte end - 1. `start` is set to the offset of the first line.
+std::string read_piece_lines(int fd, const std::string& path, int64_t begin, int64_t end, int64_t& start) {
+  start = 0;
+  if (begin > 0) {
+    std::string probe;
+    read_until(fd, path, begin - 1, probe, [](const std::string& t) { return t.find('\n') != std::string::npos; });
+    const size_t nl = probe.find('\n');
+    if (nl == std::string::npos) return "";
+    start = begin + static_cast<int64_t>(nl);
+  }
+  if (start >= end) return "";
+  std::string text = read_range(fd, path, start, end - start);
+  if (static_cast<int64_t>(text.size()) < end - start || text.back() == '\n') return text;
+  const auto first_after = static_cast<size_t>(end - start);  // the rest of the line holding byte end - 1
+  read_until(fd, path, start, text, [&](const std::string& t) { return t.find('\n', first_after) != std::string::npos; });
+  const size_t nl = text.find('\n', first_after);
+  if (nl != std::string::npos) text.resize(nl + 1);
+  return text;
+}
+
+// The bytes of a file, read with read(2) into one buffer of its size. Not mmap: mapping and
+// unmapping thousands of small files costs page faults plus TLB-shootdown interrupts on every
+// core, which stopped two ranks from scaling (measured in bench/results/ingest-*.json).
+std::string read_file_text(const std::string& path) {
+  const int fd = open_input(path);
   const FdCloser closer{fd};
   struct stat st {};
-  if (::fstat(fd, &st) != 0) TS_INPUT_ERROR("{}: cannot stat: {}", path, std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) TS_INPUT_ERROR("{}: is a directory", path);
-  std::string text(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0, '\0');
+  std::string text(::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0, '\0');
   size_t have = 0;
   while (true) {
     if (have == text.size()) text.resize(std::max<size_t>(2 * text.size(), 1 << 16));
@@ -403,16 +383,67 @@ std::string read_file_text(const std::string& path) {
   return text;
 }
 
-}  // namespace
-
-ParsedFile parse_csv_file(const std::string& path, int32_t file_index, OnError policy) {
-  const std::string text = read_file_text(path);
-  return Reader(text, path, file_index, policy).run();
+// Streams a compressed file through the reader a block of whole lines at a time.
+void feed_stream(Reader& reader, ByteSource& source) {
+  std::string block;
+  size_t have = 0;
+  while (true) {
+    block.resize(have + kStreamBlock);
+    const size_t got = source.read(block.data() + have, kStreamBlock);
+    have += got;
+    size_t cut = have;  // at the end: all that is left
+    if (got > 0) {
+      const size_t nl = std::string_view(block.data(), have).rfind('\n');
+      cut = nl == std::string_view::npos ? 0 : nl + 1;
+    }
+    if (cut > 0 && !reader.feed(std::string_view(block.data(), cut))) return;
+    if (got == 0) return;
+    block.erase(0, cut);
+    have -= cut;
+  }
 }
 
-ParsedFile parse_csv_text(const std::string& text, const std::string& path, int32_t file_index,
-                          OnError policy) {
-  return Reader(text, path, file_index, policy).run();
+}  // namespace
+
+ParsedFile parse_csv_file(const std::string& path, int32_t file_index, OnError policy, const ColumnMap& columns) {
+  Reader reader(path, file_index, policy, columns, false);
+  if (compression_of(path) == Compression::None) {
+    reader.feed(read_file_text(path));
+    return reader.finish();
+  }
+  const std::unique_ptr<ByteSource> source = open_byte_source(path);
+  try {
+    feed_stream(reader, *source);
+  } catch (const CorruptStream& e) {
+    reader.corrupt(e.what());
+  }
+  return reader.finish();
+}
+
+ParsedFile parse_csv_text(const std::string& text, const std::string& path, int32_t file_index, OnError policy,
+                          const ColumnMap& columns) {
+  Reader reader(path, file_index, policy, columns, false);
+  reader.feed(text);
+  return reader.finish();
+}
+
+ParsedFile parse_csv_piece(const std::string& path, int32_t file_index, OnError policy, const ColumnMap& columns,
+                           int64_t begin, int64_t end) {
+  Reader reader(path, file_index, policy, columns, true);
+  const int fd = open_input(path);
+  const FdCloser closer{fd};
+  int64_t start = 0;
+  const std::string text = read_piece_lines(fd, path, begin, end, start);
+  const std::optional<HeaderLine> header = read_header_line(fd, path);
+  if (!header) {  // the first piece speaks for the file
+    if (begin == 0) reader.no_header();
+    return reader.finish();
+  }
+  // A piece after the header takes it from the file's start; the piece holding it reads it itself
+  // (the lines before it are blank).
+  if (start >= header->end && !reader.use_header(header->text)) return reader.finish();
+  reader.feed(text);
+  return reader.finish();
 }
 
 }  // namespace tickstream

@@ -1,4 +1,4 @@
-// `tickstream ingest`: list and split inputs, parse in parallel, agree, exchange, write the store.
+// `tickstream ingest`: plan the inputs' pieces, parse them in parallel, agree, exchange, write the store.
 #include "store/ingest.hpp"
 
 #include <spdlog/spdlog.h>
@@ -15,33 +15,12 @@
 #include "comm/agreement.hpp"
 #include "runtime/fault.hpp"
 #include "store/atomic_output.hpp"
+#include "store/parquet_reader.hpp"
 #include "store/store_writer.hpp"
 #include "store/synth_run.hpp"
 
 namespace tickstream {
 namespace fs = std::filesystem;
-
-std::vector<InputFile> list_inputs(const std::vector<std::string>& inputs) {
-  TS_REQUIRE_INPUT(!inputs.empty(), "ingest: no --input given");
-  std::vector<InputFile> out;
-  for (const auto& in : inputs) {
-    TS_REQUIRE_INPUT(fs::exists(in), "{}: no such file or directory", in);
-    if (!fs::is_directory(in)) {
-      out.push_back({in, static_cast<int64_t>(fs::file_size(in))});
-      continue;
-    }
-    std::vector<std::string> found;
-    for (const auto& e : fs::directory_iterator(in)) {
-      const std::string ext = e.path().extension().string();
-      if (e.is_regular_file() && (ext == ".csv" || ext == ".CSV" || ext == ".txt"))
-        found.push_back(e.path().string());
-    }
-    std::sort(found.begin(), found.end());
-    TS_REQUIRE_INPUT(!found.empty(), "{}: directory holds no .csv or .txt files", in);
-    for (auto& f : found) out.push_back({f, static_cast<int64_t>(fs::file_size(f))});
-  }
-  return out;
-}
 
 std::string infer_frequency(const std::vector<int64_t>& time) {
   int64_t step = 0;
@@ -71,6 +50,12 @@ nlohmann::json IngestReport::to_json() const {
 
 namespace {
 
+std::vector<int64_t> piece_weights(const std::vector<InputPiece>& pieces) {
+  std::vector<int64_t> w;
+  for (const auto& p : pieces) w.push_back(p.weight);
+  return w;
+}
+
 struct LocalParse {
   std::vector<TickerBars> tickers;
   std::vector<Rejection> rejections;
@@ -78,13 +63,59 @@ struct LocalParse {
   bool has_adj = false;
 };
 
-LocalParse parse_my_files(const std::vector<InputFile>& files, const std::vector<int>& owner, int me,
-                          OnError policy) {
+ParsedFile parse_piece(const InputFile& file, const InputPiece& p, OnError policy, const ColumnMap& columns) {
+  if (input_format(file.path) == InputFormat::Parquet)
+    return parse_parquet_file(file.path, p.file, policy, columns, RowGroupRange{p.first_group, p.groups});
+  if (p.whole) return parse_csv_file(file.path, p.file, policy, columns);
+  return parse_csv_piece(file.path, p.file, policy, columns, p.begin, p.end);
+}
+
+// Lines (CSV pieces) before each piece within its file, from every rank's line counts: pieces
+// number their lines from 1 and learn their place only here. Collective.
+std::vector<int64_t> line_offsets(comm::Communicator& comm, const std::vector<InputPiece>& pieces,
+                                  const std::vector<std::pair<size_t, ParsedFile>>& mine) {
+  std::vector<int64_t> lines(pieces.size(), 0);
+  for (const auto& [k, parsed] : mine) lines[k] = parsed.lines;
+  comm::allreduce_inplace(comm, lines, comm::ReduceOp::sum);
+  std::vector<int64_t> offset(pieces.size(), 0);
+  for (size_t k = 1; k < pieces.size(); ++k)
+    if (pieces[k].file == pieces[k - 1].file) offset[k] = offset[k - 1] + lines[k - 1];
+  return offset;
+}
+
+void renumber(ParsedFile& parsed, int64_t offset, bool first_piece) {
+  for (auto& t : parsed.tickers)
+    for (Bar& b : t.bars) b.line += static_cast<int32_t>(offset);
+  std::vector<Rejection> kept;
+  for (Rejection& r : parsed.rejections) {
+    if (r.line == 0 && !first_piece) continue;  // a whole-file problem: counted once, by the first piece
+    if (r.line > 0) r.line += offset;
+    kept.push_back(std::move(r));
+  }
+  parsed.rejections = std::move(kept);
+}
+
+// Parses this rank's pieces and groups their bars by ticker. Collective (line numbers of split files).
+LocalParse parse_my_pieces(comm::Communicator& comm, const std::vector<InputFile>& files,
+                           const std::vector<InputPiece>& pieces, const IngestOptions& opt) {
+  const std::vector<int> owner = balanced_owners(piece_weights(pieces), comm.size());
+  std::vector<std::pair<size_t, ParsedFile>> mine;
+  run_agreed(comm, [&] {
+    for (size_t k = 0; k < pieces.size(); ++k) {
+      if (owner[k] != comm.rank()) continue;
+      mine.emplace_back(k, parse_piece(files[static_cast<size_t>(pieces[k].file)], pieces[k], opt.on_error, opt.columns));
+      if (opt.on_error == OnError::Fail && !mine.back().second.rejections.empty()) break;  // a split file's first problem
+    }
+  });
+  const std::vector<int64_t> offset = line_offsets(comm, pieces, mine);
+  for (auto& [k, parsed] : mine) renumber(parsed, offset[k], pieces[k].whole || pieces[k].begin == 0);
+  run_agreed(comm, [&] {
+    for (const auto& [k, parsed] : mine)
+      if (opt.on_error == OnError::Fail && !parsed.rejections.empty()) TS_INPUT_ERROR("{}", parsed.rejections.front().message());
+  });
   LocalParse out;
   std::map<std::string, std::vector<Bar>> by_ticker;
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (owner[i] != me) continue;
-    ParsedFile p = parse_csv_file(files[i].path, static_cast<int32_t>(i), policy);
+  for (auto& [k, p] : mine) {
     out.rows_read += p.rows_read;
     out.has_adj = out.has_adj || p.has_adj_close;
     for (auto& r : p.rejections) out.rejections.push_back(std::move(r));
@@ -93,6 +124,7 @@ LocalParse parse_my_files(const std::vector<InputFile>& files, const std::vector
       if (dst.empty()) dst = std::move(t.bars);
       else dst.insert(dst.end(), t.bars.begin(), t.bars.end());
     }
+    p = ParsedFile{};
   }
   for (auto& [name, bars] : by_ticker) out.tickers.push_back({name, std::move(bars)});
   return out;
@@ -186,7 +218,6 @@ void write_store(comm::Communicator& comm, const IngestOptions& opt, const Store
 
 IngestReport run_ingest(comm::Communicator& comm, const IngestOptions& opt) {
   const double t0 = monotonic_seconds();
-  const int me = comm.rank();
   IngestReport rep;
   rep.ranks = comm.size();
   std::vector<InputFile> files;
@@ -194,17 +225,14 @@ IngestReport run_ingest(comm::Communicator& comm, const IngestOptions& opt) {
     require_output_path(opt.store);
     files = list_inputs(opt.inputs);
   });
-  std::vector<int64_t> bytes;
-  for (const auto& f : files) bytes.push_back(f.bytes), rep.bytes += f.bytes;
+  for (const auto& f : files) rep.bytes += f.bytes;
   rep.files = static_cast<int64_t>(files.size());
 
-  LocalParse parsed;
-  run_agreed(comm, [&] {
-    const double start = monotonic_seconds();
-    parsed = parse_my_files(files, balanced_owners(bytes, rep.ranks), me, opt.on_error);
-    spdlog::debug("ingest: parsed {} rows of {} tickers in {:.3f} s", parsed.rows_read, parsed.tickers.size(),
-                  monotonic_seconds() - start);
-  });
+  std::vector<InputPiece> pieces;
+  run_agreed(comm, [&] { pieces = plan_pieces(files, rep.ranks, opt.min_piece_bytes); });
+  LocalParse parsed = parse_my_pieces(comm, files, pieces, opt);
+  spdlog::debug("ingest: parsed {} rows of {} tickers from {} piece(s) in {:.3f} s", parsed.rows_read,
+                parsed.tickers.size(), pieces.size(), monotonic_seconds() - t0);
   const double t1 = monotonic_seconds();
   OwnedTickers owned = exchange_to_owners(comm, std::move(parsed.tickers), files, opt.chunk_tickers, opt.on_error,
                                           parsed.rejections);

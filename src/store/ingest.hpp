@@ -1,4 +1,5 @@
-// `tickstream ingest`: CSV files -> store v1, parsed in parallel and written collectively.
+// `tickstream ingest`: CSV / compressed CSV / Parquet inputs -> store, parsed in parallel (pieces
+// of big files on several ranks, see ingest_plan.hpp) and written collectively.
 #pragma once
 
 #include <array>
@@ -10,17 +11,21 @@
 
 #include "comm/communicator.hpp"
 #include "store/bars.hpp"
+#include "store/column_map.hpp"
 #include "store/csv_reader.hpp"
+#include "store/ingest_plan.hpp"
 #include "store/store_format.hpp"
 
 namespace tickstream {
 
 struct IngestOptions {
-  std::vector<std::string> inputs;  // files or directories (*.csv, *.txt inside)
+  std::vector<std::string> inputs;  // files or directories (ingest_plan.hpp: is_input_name)
   std::string store;                // output path; written to a temp name, renamed on success
   OnError on_error = OnError::Fail;
   int64_t chunk_tickers = store::kDefaultChunkTickers;
   int64_t chunk_bars = store::kDefaultChunkBars;
+  ColumnMap columns;  // --layout / --columns
+  int64_t min_piece_bytes = kMinPieceBytes;  // smallest piece of a split file (ingest_plan.hpp); tests go lower
 };
 
 struct IngestReport {
@@ -34,13 +39,6 @@ struct IngestReport {
 
 // Collective over `comm`. Throws InputError (every rank) on bad input under OnError::Fail.
 IngestReport run_ingest(comm::Communicator& comm, const IngestOptions& options);
-
-// Input files: arguments in order, directories expanded to their sorted *.csv/*.txt files.
-struct InputFile {
-  std::string path;
-  int64_t bytes = 0;
-};
-std::vector<InputFile> list_inputs(const std::vector<std::string>& inputs);
 
 // "1d", "1min", "5min", "1h", ... inferred from the bar times.
 std::string infer_frequency(const std::vector<int64_t>& time);

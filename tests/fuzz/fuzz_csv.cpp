@@ -3,12 +3,18 @@
 // name that per-ticker files take their ticker from, text or file reading), byte 1 a header
 // (one of kHeaders, or none: the input then starts with its own), the rest is the file's text.
 // Each input is parsed with --on-error skip and fail; bad input must raise InputError, and the
-// two policies must agree (fail raises exactly the first rejection skip records).
+// two policies must agree (fail raises exactly the first rejection skip records). A file read from
+// disk is also parsed in pieces (as ingest splits a big file over ranks; the split count from the
+// dialect byte) and gzip'd: both must give exactly the bars of the whole file.
 #include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+
+#include <zlib.h>
+
+#include <map>
 
 #include "fuzz_support.hpp"
 #include "store/csv_reader.hpp"
@@ -97,6 +103,55 @@ void check_parsed(const ParsedFile& f) {
                f.rows_read, bars, rejected);
 }
 
+// Every bar of `f` by ticker, with the line it came from.
+std::map<std::string, std::vector<std::pair<int64_t, int32_t>>> bars_of(const std::vector<ParsedFile>& parts,
+                                                                        const std::vector<int64_t>& offsets) {
+  std::map<std::string, std::vector<std::pair<int64_t, int32_t>>> out;
+  for (size_t k = 0; k < parts.size(); ++k)
+    for (const TickerBars& t : parts[k].tickers)
+      for (const Bar& b : t.bars) out[t.ticker].emplace_back(b.time, static_cast<int32_t>(b.line + offsets[k]));
+  for (auto& [name, v] : out) std::sort(v.begin(), v.end());
+  return out;
+}
+
+// The whole file's bars, from `count` pieces renumbered as ingest does (ingest.cpp: line_offsets).
+// Duplicates across pieces are ingest's merge to drop, so only files without any are compared.
+void check_pieces(const std::string& path, size_t size, const ParsedFile& whole, int count) {
+  if (whole.rows_read == 0) return;
+  for (const Rejection& r : whole.rejections)
+    if (r.reason == RejectReason::DuplicateTimestamp) return;
+  std::vector<ParsedFile> parts;
+  std::vector<int64_t> offsets{0};
+  for (int k = 0; k < count; ++k) {
+    parts.push_back(parse_csv_piece(path, 0, OnError::Skip, ColumnMap{}, static_cast<int64_t>(size) * k / count,
+                                    static_cast<int64_t>(size) * (k + 1) / count));
+    offsets.push_back(offsets.back() + parts.back().lines);
+  }
+  FUZZ_REQUIRE(offsets.back() == whole.lines, "pieces hold {} lines, the file {}", offsets.back(), whole.lines);
+  FUZZ_REQUIRE(bars_of(parts, offsets) == bars_of({whole}, {0}), "{} pieces give other bars than the whole file", count);
+}
+
+std::string gzip(const std::string& text) {
+  uLongf n = compressBound(static_cast<uLong>(text.size())) + 32;
+  std::string out(n, '\0');
+  z_stream z{};
+  deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+void check_gzip(const Dialect& d, const std::string& text, const ParsedFile& whole) {
+  const ParsedFile z = parse_csv_file(write_file(d.name + ".gz", gzip(text)), 0, OnError::Skip);
+  FUZZ_REQUIRE(bars_of({z}, {0}) == bars_of({whole}, {0}) && z.rejections.size() == whole.rejections.size(),
+               "the gzip'd file reads differently");
+}
+
 }  // namespace
 }  // namespace tickstream::fuzz
 
@@ -115,6 +170,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   });
   FUZZ_REQUIRE(read, "--on-error skip raises no InputError on text it can read");
   check_parsed(skipped);
+  if (d.from_file) {
+    check_pieces(write_file(d.name, text), text.size(), skipped, 1 + (header >> 4));
+    check_gzip(d, text, skipped);
+  }
 
   ParsedFile failed;
   const std::string error = input_error_of("parse (fail)", [&] { failed = parse_csv_text(text, d.name, 0, OnError::Fail); });
