@@ -24,7 +24,7 @@ struct IngestOptions {
   OnError on_error = OnError::Fail;
   int64_t chunk_tickers = store::kDefaultChunkTickers;
   int64_t chunk_bars = store::kDefaultChunkBars;
-  ColumnMap columns;  // --layout / --columns
+  ColumnMap columns{};  // --layout / --columns
   int64_t min_piece_bytes = kMinPieceBytes;  // smallest piece of a split file (ingest_plan.hpp); tests go lower
 };
 

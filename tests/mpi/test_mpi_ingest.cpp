@@ -177,6 +177,66 @@ TEST_F(MpiIngest, SkipRecordsCountsPerReason) {
   EXPECT_EQ(h5::get_attr_int(raw.id(), "rejected_ragged_row"), 0);
 }
 
+// One long-format file of 40 tickers x 60 days written by rank 0, rows interleaved by date.
+std::string write_long_table(const std::string& dir, const std::string& bad_row_at_day_45 = "") {
+  fs::create_directories(dir);
+  std::string text = "date,ticker,open,high,low,close,volume\n";
+  for (int d = 0; d < 60; ++d) {
+    for (int k = 0; k < 40; ++k)
+      text += fmt::format("{},K{:02},{},{},{},{},{}\n", format_timestamp(*parse_timestamp("2021-01-01") + d * 86400), k,
+                          10 + k, 11 + k, 9 + k, 10.5 + k + d / 128.0, 100 * d);
+    if (d == 45 && !bad_row_at_day_45.empty()) text += bad_row_at_day_45 + "\n";
+  }
+  const std::string path = dir + "/all.csv";
+  write_text(path, text);
+  return path;
+}
+
+// A big long-format file is split into pieces over the ranks (tiny pieces here): the same store
+// as one rank reading it whole.
+TEST_F(MpiIngest, LongFileSplitOverRanksEqualsSerialIngest) {
+  const std::string dir = temp_dir();
+  if (rank() == 0) write_long_table(dir + "/in");
+  comm().barrier();
+  IngestOptions opt{{dir + "/in/all.csv"}, dir + "/split.h5", OnError::Fail, 8, 32};
+  opt.min_piece_bytes = 1024;  // ~100 KB file: dozens of pieces
+  const IngestReport rep = run_ingest(comm(), opt);
+  EXPECT_EQ(rep.rows_stored, 40 * 60);
+  EXPECT_EQ(rep.tickers, 40);
+  if (rank() != 0) return;
+  opt.store = dir + "/serial.h5";
+  run_ingest(tickstream::testing::self(), opt);
+  const auto diff = compare_stores(dir + "/split.h5", dir + "/serial.h5");
+  EXPECT_FALSE(diff.has_value()) << *diff;
+}
+
+// A bad row deep in a split file is reported with its line in the whole file, on every rank.
+TEST_F(MpiIngest, BadRowInSplitFileNamesItsRealLine) {
+  const std::string dir = temp_dir();
+  std::string path;
+  if (rank() == 0) path = write_long_table(dir + "/in", "2021-02-15,K07,10,11,9,12,5");  // close > high
+  comm().barrier();
+  IngestOptions opt{{dir + "/in/all.csv"}, dir + "/bad.h5", OnError::Fail, 8, 32};
+  opt.min_piece_bytes = 1024;
+  const int64_t line = 1 + 46 * 40 + 1;  // header, 46 days of 40 rows, the bad row
+  try {
+    run_ingest(comm(), opt);
+    FAIL() << "expected a failure";
+  } catch (const AgreedFailure& e) {
+    EXPECT_EQ(e.exit_code(), kExitInput);
+    EXPECT_NE(std::string(e.what()).find(fmt::format("all.csv:{}: column 'close': open_close_outside_range", line)),
+              std::string::npos) << e.what();
+  }
+  comm().barrier();
+  EXPECT_FALSE(fs::exists(dir + "/bad.h5"));
+  opt.on_error = OnError::Skip;
+  opt.store = dir + "/skipped.h5";
+  const IngestReport rep = run_ingest(comm(), opt);
+  EXPECT_EQ(rep.rejected[static_cast<size_t>(RejectReason::OpenCloseOutsideRange)], 1);
+  EXPECT_EQ(rep.rows_read, 40 * 60 + 1);
+  EXPECT_EQ(rep.rows_stored, 40 * 60);
+}
+
 TEST_F(MpiIngest, MissingInputIsAnInputErrorOnEveryRank) {
   try {
     run_ingest(comm(), {{temp_dir() + "/nope"}, temp_dir() + "/x.h5", OnError::Fail, 16, 64});
