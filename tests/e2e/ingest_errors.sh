@@ -30,6 +30,21 @@ expect_stderr "no such file"
 expect_exit 2 "$BIN" ingest --input "$WORK/csv" --store "$WORK/no/dir/x.h5"
 expect_stderr "does not exist"
 [[ ! -e "$WORK/x.h5" ]] || fail "store left behind"
+# Damaged compressed inputs: exit 2 naming file and reason (fail), the file dropped whole (skip).
+gzip -c "$(ls "$WORK/csv"/*.csv | sort | head -1)" | head -c 600 > "$WORK/cut.csv.gz"
+expect_exit 2 "$BIN" ingest --input "$WORK/cut.csv.gz" --store "$WORK/x.h5"
+expect_stderr "cut.csv.gz: corrupt_file: 'gzip: unexpected end of file (truncated?)'"
+printf 'not zstd at all' > "$WORK/junk.csv.zst"
+mkdir -p "$WORK/mixed" && cp "$WORK/junk.csv.zst" "$WORK/mixed/" && cp "$WORK/csv"/*.csv "$WORK/mixed/"
+expect_exit 0 "$BIN" ingest --input "$WORK/mixed" --store "$WORK/mixed.h5" --on-error skip
+grep -q "skipped 1 rows: corrupt_file" "$WORK/stdout" || fail "corrupt file not reported under skip"
+[[ ! -e "$WORK/x.h5" ]] || fail "store left behind"
+# Bad options: exit 2 before anything is read.
+expect_exit 2 "$BIN" ingest --input "$WORK/csv" --store "$WORK/x.h5" --layout bloomberg
+expect_stderr "--layout: 'bloomberg' is not one of auto, yahoo, stooq, polygon-flat"
+expect_exit 2 "$BIN" ingest --input "$WORK/csv" --store "$WORK/x.h5" --columns price=Close
+expect_stderr "--columns: unknown key 'price'"
+
 # An internal failure mid-collective (injected on rank 1 while the others write) aborts the whole
 # job within seconds with exit 1, the rank's message, and no store or temp file.
 "$BIN" synth --tickers 40 --days 60 --csv-dir "$WORK/good" >/dev/null
