@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -43,6 +44,9 @@ namespace {
 constexpr int64_t kBatchRows = 64 * 1024;
 constexpr size_t kMaxDetail = 120;
 constexpr int64_t kNoGroup = -1;  // the group of an empty (or null) ticker
+// An integer date no unit makes a bar time of: a uint64 beyond int64, or INT64_MIN itself (the
+// NaT of pandas and Arrow's timestamp casts, which would otherwise read as 1677-09-21 in ns).
+constexpr int64_t kOutOfRange = std::numeric_limits<int64_t>::min();
 
 // The numeric columns, in the order their values are checked (as the CSV reader does).
 constexpr std::array<Column, 6> kNumbers = {Column::Open,  Column::High,     Column::Low,
@@ -52,15 +56,17 @@ size_t slot(Column c) { return static_cast<size_t>(c); }
 
 // An Arrow message as a one-line detail: Arrow's messages run over several lines and can be long.
 std::string shorten(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   std::string out;
-  for (const char c : text.substr(0, kMaxDetail)) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  for (const char c : text.substr(0, kMaxDetail)) out += std::isspace(static_cast<unsigned char>(c)) ? ' ' : c;
   return text.size() <= kMaxDetail ? out : out + "...";
 }
 
 // ------------------------------------------------------------------------------ column types
 
 bool is_number(arrow::Type::type id) {
-  return arrow::is_integer(id) || id == arrow::Type::FLOAT || id == arrow::Type::DOUBLE || id == arrow::Type::DECIMAL128;
+  return arrow::is_integer(id) || id == arrow::Type::FLOAT || id == arrow::Type::DOUBLE ||
+         id == arrow::Type::DECIMAL128;
 }
 
 bool is_plain_text(arrow::Type::type id) { return id == arrow::Type::STRING || id == arrow::Type::LARGE_STRING; }
@@ -96,8 +102,7 @@ enum class DateKind {
 
 // ------------------------------------------------------------------------- batch decoding
 
-// An integer array widened to int64. uint64 values beyond int64 become INT64_MIN, which no date
-// format accepts (it is also pandas' NaT).
+// An integer array widened to int64. uint64 values beyond int64 become kOutOfRange.
 template <typename ArrayT>
 void widen_integers(const arrow::Array& array, std::vector<int64_t>& out) {
   const auto* v = static_cast<const ArrayT&>(array).raw_values();
@@ -106,7 +111,7 @@ void widen_integers(const arrow::Array& array, std::vector<int64_t>& out) {
   constexpr auto kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   for (size_t i = 0; i < out.size(); ++i) {
     if constexpr (std::is_same_v<T, uint64_t>) {
-      out[i] = v[i] > kMax ? std::numeric_limits<int64_t>::min() : static_cast<int64_t>(v[i]);
+      out[i] = v[i] > kMax ? kOutOfRange : static_cast<int64_t>(v[i]);
     } else {
       out[i] = static_cast<int64_t>(v[i]);
     }
@@ -186,7 +191,9 @@ void load_text(const arrow::Array& array, std::vector<std::string_view>& out, st
   view_plain_text(*dict.dictionary(), entries);
   load_integers(*dict.indices(), indices);
   out.resize(indices.size());
-  for (size_t i = 0; i < out.size(); ++i) out[i] = dict.IsNull(static_cast<int64_t>(i)) ? "" : entries[indices[i]];
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = dict.IsNull(static_cast<int64_t>(i)) ? "" : entries[static_cast<size_t>(indices[i])];
+  }
 }
 
 // Which rows of a batch's column are null, as a test of a plain bitmap (none when no row is).
@@ -423,7 +430,9 @@ bool Reader::check_type(Column c) {
       } else {
         ok = is_text(type);
         date_kind_ = DateKind::Text;
-        if (arrow::is_integer(id)) detail += " (an integer date needs --columns date_format=epoch_s|epoch_ms|epoch_us|epoch_ns|yyyymmdd)";
+        if (arrow::is_integer(id)) {
+          detail += " (an integer date needs --columns date_format=epoch_s|epoch_ms|epoch_us|epoch_ns|yyyymmdd)";
+        }
         if (is_instant(id)) detail += " (with a separate time column the date must be text or an integer)";
       }
       break;
@@ -444,10 +453,12 @@ void Reader::place_columns() {
   }
   std::sort(fields.begin(), fields.end());
   fields.erase(std::unique(fields.begin(), fields.end()), fields.end());
-  for (const int at : fields) leaves_.push_back(file_.reader->manifest().schema_fields[static_cast<size_t>(at)].column_index);
+  const std::vector<parquet::arrow::SchemaField>& schema_fields = file_.reader->manifest().schema_fields;
+  for (const int at : fields) leaves_.push_back(schema_fields[static_cast<size_t>(at)].column_index);
   for (size_t c = 0; c < batch_column_.size(); ++c) {
     const int at = index_.at[c];
-    batch_column_[c] = at < 0 ? -1 : static_cast<int>(std::lower_bound(fields.begin(), fields.end(), at) - fields.begin());
+    const auto pos = std::lower_bound(fields.begin(), fields.end(), at) - fields.begin();
+    batch_column_[c] = at < 0 ? -1 : static_cast<int>(pos);
   }
 }
 
@@ -519,7 +530,9 @@ void Reader::load_dates() {
 // Each row's ticker group. A dictionary's entries are looked up once per batch, not once per row.
 void Reader::load_tickers() {
   const arrow::Array& tickers = array(Column::Ticker);
-  const auto group_of = [this](std::string_view t) { return t.empty() ? kNoGroup : static_cast<int64_t>(bars_->group_for(t)); };
+  const auto group_of = [this](std::string_view t) {
+    return t.empty() ? kNoGroup : static_cast<int64_t>(bars_->group_for(t));
+  };
   ticker_group_.resize(static_cast<size_t>(tickers.length()));
   if (tickers.type_id() != arrow::Type::DICTIONARY) {
     view_plain_text(tickers, ticker_text_);
@@ -532,7 +545,8 @@ void Reader::load_tickers() {
   for (size_t e = 0; e < entries_.size(); ++e) entry_group[e] = group_of(entries_[e]);
   load_integers(*dict.indices(), indices_);
   for (size_t i = 0; i < ticker_group_.size(); ++i) {
-    ticker_group_[i] = null(Column::Ticker, static_cast<int64_t>(i)) ? kNoGroup : entry_group[static_cast<size_t>(indices_[i])];
+    const bool is_null = null(Column::Ticker, static_cast<int64_t>(i));
+    ticker_group_[i] = is_null ? kNoGroup : entry_group[static_cast<size_t>(indices_[i])];
   }
 }
 
@@ -558,8 +572,12 @@ bool Reader::row_time(int64_t i, int64_t row, Bar& bar) {
   const auto at = static_cast<size_t>(i);
   if (null(Column::Date, i)) return reject(row, name(Column::Date), RejectReason::NullValue, "");
   if (date_kind_ == DateKind::Epoch) {
-    const std::optional<int64_t> t = epoch_to_seconds(epoch_[at], date_unit_, columns_);
-    if (!t) return reject(row, name(Column::Date), RejectReason::BadDate, fmt::format("{}", epoch_[at]));
+    const std::optional<int64_t> t =
+        epoch_[at] == kOutOfRange ? std::nullopt : epoch_to_seconds(epoch_[at], date_unit_, columns_);
+    if (!t) {
+      return reject(row, name(Column::Date), RejectReason::BadDate,
+                    epoch_[at] == kOutOfRange ? "out of range" : fmt::format("{}", epoch_[at]));
+    }
     bar.time = *t;
     return true;
   }

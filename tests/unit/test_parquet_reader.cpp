@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -228,6 +229,29 @@ TEST(ParquetReader, EpochIntegerDateWithoutSessionRule) {
   EXPECT_EQ(ticker(f, "AAPL").bars[1].time, ts("2024-07-01T04:00:00Z"));
 }
 
+TEST(ParquetReader, StooqIntegerDateAndTimeDecimalCloseUnsignedVolume) {
+  REQUIRE_PARQUET();
+  const ParsedFile f = skip("stooq.parquet", layout_columns("stooq"));
+  expect_rejections(f, {{3, "<TIME>", RejectReason::BadDate, "250000"}});
+  const std::vector<Bar>& bars = ticker(f, "AAPL.US").bars;
+  ASSERT_EQ(bars.size(), 2u);
+  EXPECT_EQ(bars[0].time, ts("2024-01-02T09:30:00Z"));
+  EXPECT_EQ(bars[1].time, ts("2024-01-02T09:35:00Z"));
+  EXPECT_EQ(bars[0].close, 187.25);
+  EXPECT_EQ(bars[1].close, 187.75);
+  EXPECT_EQ(bars[0].volume, 1200.0);
+}
+
+// Parquet has no date64: Arrow writes days (DATE) and reads them back as date32.
+TEST(ParquetReader, DatesWrittenAsDate64) {
+  REQUIRE_PARQUET();
+  const ParsedFile f = skip("dup_then_null.parquet");
+  ASSERT_EQ(f.tickers.size(), 1u);
+  ASSERT_EQ(f.tickers[0].bars.size(), 2u);
+  EXPECT_EQ(f.tickers[0].bars[0].time, ts("2024-01-02"));
+  EXPECT_EQ(f.tickers[0].bars[1].time, ts("2024-01-04"));
+}
+
 // ------------------------------------------------------------------------- file-level problems
 
 TEST(ParquetReader, MissingColumnIsAFileProblem) {
@@ -245,7 +269,8 @@ TEST(ParquetReader, WrongTypeIsAFileProblem) {
   expect_rejections(f, {{0, "Close", RejectReason::WrongType, "string"}});
   EXPECT_TRUE(f.tickers.empty());
   EXPECT_EQ(f.rows_read, 0);
-  EXPECT_EQ(fail_message("wrong_type.parquet"), fixture("wrong_type.parquet") + ": column 'Close': wrong_type: 'string'");
+  EXPECT_EQ(fail_message("wrong_type.parquet"),
+            fixture("wrong_type.parquet") + ": column 'Close': wrong_type: 'string'");
 }
 
 TEST(ParquetReader, IntegerDateNeedsAnEpochFormat) {
@@ -284,6 +309,12 @@ TEST(ParquetReader, TruncatedOrNonParquetFileIsCorrupt) {
   }
 }
 
+TEST(ParquetReader, FileWithoutRowsIsEmpty) {
+  REQUIRE_PARQUET();
+  expect_rejections(skip("empty.parquet"), {{0, "", RejectReason::EmptyFile, "no data rows"}});
+  EXPECT_EQ(fail_message("empty.parquet"), fixture("empty.parquet") + ": empty_file: 'no data rows'");
+}
+
 TEST(ParquetReader, UnopenableFileIsAnInputError) {
   REQUIRE_PARQUET();
   try {
@@ -310,7 +341,8 @@ TEST(ParquetReader, NullValueIsARowProblem) {
 TEST(ParquetReader, EarlierDuplicateComesFirstUnderFail) {
   REQUIRE_PARQUET();
   EXPECT_EQ(fail_message("dup_then_null.parquet"),
-            fixture("dup_then_null.parquet") + ": row 2: column 'Date': duplicate_timestamp: '2024-01-02 already on row 1'");
+            fixture("dup_then_null.parquet") +
+                ": row 2: column 'Date': duplicate_timestamp: '2024-01-02 already on row 1'");
   expect_rejections(skip("dup_then_null.parquet"),
                     {{2, "Date", RejectReason::DuplicateTimestamp, "2024-01-02 already on row 1"},
                      {3, "Open", RejectReason::NullValue, ""}});
@@ -337,7 +369,8 @@ TEST(ParquetReader, EveryRowReasonUnderSkip) {
   EXPECT_EQ(ticker(f, "AAA").bars[0].line, 1);
   EXPECT_EQ(ticker(f, "BBB").bars[0].line, 10);
   EXPECT_EQ(ticker(f, "BBB").bars[0].time, ts("2024-01-03"));
-  EXPECT_EQ(fail_message("bad_rows.parquet"), fixture("bad_rows.parquet") + ": row 2: column 'date': bad_date: '01/03/2024'");
+  EXPECT_EQ(fail_message("bad_rows.parquet"),
+            fixture("bad_rows.parquet") + ": row 2: column 'date': bad_date: '01/03/2024'");
 }
 
 TEST(ParquetReader, RowProblemsOfARangeNameFileRows) {
@@ -457,7 +490,8 @@ TEST_F(ParquetBigFile, BatchesAcrossRowGroupsKeepRowNumbers) {
   EXPECT_EQ(parquet_row_group_rows(path_), (std::vector<int64_t>{kGroupRows, kGroupRows, kGroupRows}));
   const ParsedFile f = parse_parquet_file(path_, 0, OnError::Skip, {});
   EXPECT_EQ(f.rows_read, kRows);
-  expect_rejections(f, {{kNanRow, "Close", RejectReason::NotFinite, "nan"}, {kNullRow, "Volume", RejectReason::NullValue, ""}});
+  expect_rejections(f, {{kNanRow, "Close", RejectReason::NotFinite, "nan"},
+                        {kNullRow, "Volume", RejectReason::NullValue, ""}});
   ASSERT_EQ(f.tickers.size(), 1u);
   EXPECT_EQ(f.tickers[0].ticker, "BIG");
   EXPECT_EQ(f.tickers[0].bars.size(), static_cast<size_t>(kRows - 2));
@@ -467,7 +501,8 @@ TEST_F(ParquetBigFile, BatchesAcrossRowGroupsKeepRowNumbers) {
 TEST_F(ParquetBigFile, LastGroupOnly) {
   const ParsedFile f = parse_parquet_file(path_, 0, OnError::Skip, {}, {2, 1});
   EXPECT_EQ(f.rows_read, kGroupRows);
-  expect_rejections(f, {{kNanRow, "Close", RejectReason::NotFinite, "nan"}, {kNullRow, "Volume", RejectReason::NullValue, ""}});
+  expect_rejections(f, {{kNanRow, "Close", RejectReason::NotFinite, "nan"},
+                        {kNullRow, "Volume", RejectReason::NullValue, ""}});
   ASSERT_EQ(f.tickers.size(), 1u);
   EXPECT_EQ(f.tickers[0].bars.size(), static_cast<size_t>(kGroupRows - 2));
   expect_consecutive(f.tickers[0].bars, 2 * kGroupRows + 1);
