@@ -324,7 +324,7 @@ class Reader {
 
   int32_t file_index_;
   OnError policy_;
-  const ColumnMap& columns_;
+  ColumnMap columns_;  // a copy: a New York time zone on the date column turns on its session-date rule
   ParsedFile out_;
   OpenedFile file_;
   std::shared_ptr<arrow::Schema> schema_;
@@ -402,6 +402,12 @@ bool Reader::map_columns() {
 
 // Every mapped column's type, in column order: the first that cannot hold its field rejects the
 // whole file (a type is the same in every row).
+// US equities' zone: local midnight there names a session date, as in a CSV date with its zone
+// (docs/ingest.md "Dates"). Other zones would need a time zone database: their instants are kept.
+bool is_new_york(const std::string& tz) {
+  return tz == "America/New_York" || tz == "US/Eastern" || tz == "EST5EDT";
+}
+
 bool Reader::check_types() {
   for (int c = 0; c < kColumnCount; ++c) {
     if (has(static_cast<Column>(c)) && !check_type(static_cast<Column>(c))) return false;
@@ -423,6 +429,8 @@ bool Reader::check_type(Column c) {
                      : id == arrow::Type::DATE64  ? DateFormat::EpochMillis
                                                   : DateFormat::EpochSeconds;  // date32: days, scaled when loaded
         ok = true;
+        if (id == arrow::Type::TIMESTAMP && is_new_york(static_cast<const arrow::TimestampType&>(type).timezone()))
+          columns_.new_york_session_dates = true;  // pandas' tz-aware daily dates (yfinance to_parquet)
       } else if (arrow::is_integer(id) && columns_.date_format != DateFormat::Auto) {
         date_kind_ = is_epoch(columns_.date_format) && !with_time ? DateKind::Epoch : DateKind::Text;
         date_unit_ = columns_.date_format;

@@ -220,6 +220,17 @@ TEST(ParquetReader, PolygonFlatFileSessionDates) {
   EXPECT_EQ(msft[0].line, 3);
 }
 
+TEST(ParquetReader, NewYorkZoneMidnightsAreSessionDates) {
+  REQUIRE_PARQUET();
+  const ParsedFile f = skip("SPY.parquet");
+  ASSERT_TRUE(f.rejections.empty());
+  const std::vector<Bar>& spy = ticker(f, "SPY").bars;
+  ASSERT_EQ(spy.size(), 3u);
+  EXPECT_EQ(spy[0].time, ts("2024-01-02"));            // 00:00 EST
+  EXPECT_EQ(spy[1].time, ts("2024-07-01"));            // 00:00 EDT
+  EXPECT_EQ(spy[2].time, ts("2024-07-02T14:30:00Z"));  // 10:30 EDT stays an instant
+}
+
 TEST(ParquetReader, EpochIntegerDateWithoutSessionRule) {
   REQUIRE_PARQUET();
   ColumnMap map;
