@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "core/error.hpp"
@@ -138,6 +139,18 @@ Compression compression_of(const std::string& path) {
   if (ends_with(path, ".gz")) return Compression::Gzip;
   if (ends_with(path, ".zst")) return Compression::Zstd;
   return Compression::None;
+}
+
+std::string without_compression_suffix(const std::string& path) {
+  for (const char* ext : {".gz", ".zst"})
+    if (ends_with(path, ext)) return path.substr(0, path.size() - std::strlen(ext));
+  return path;
+}
+
+std::string ticker_of_file(const std::string& path) {
+  return std::filesystem::path(without_compression_suffix(std::filesystem::path(path).filename().string()))
+      .stem()
+      .string();
 }
 
 std::unique_ptr<ByteSource> open_byte_source(const std::string& path) {

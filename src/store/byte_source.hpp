@@ -16,6 +16,13 @@ enum class Compression { None, Gzip, Zstd };
 // By the file name: *.gz -> Gzip, *.zst -> Zstd, anything else None.
 Compression compression_of(const std::string& path);
 
+// The name without its .gz / .zst suffix.
+std::string without_compression_suffix(const std::string& path);
+
+// The ticker a per-ticker file names: its file name without directory, compression suffix and
+// extension (data/AAPL.csv, AAPL.csv.gz, AAPL.parquet -> AAPL; BRK.B.csv -> BRK.B).
+std::string ticker_of_file(const std::string& path);
+
 // A damaged compressed stream (bad data, truncated): the readers turn it into a corrupt_file
 // rejection of the whole file. what() is the codec's reason, without the path.
 class CorruptStream : public std::runtime_error {

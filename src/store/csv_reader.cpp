@@ -18,7 +18,6 @@
 #include "store/bar_checks.hpp"
 #include "store/byte_source.hpp"
 #include "store/csv_fields.hpp"
-#include "store/ingest_plan.hpp"
 #include "store/ticker_assembly.hpp"
 
 namespace tickstream {

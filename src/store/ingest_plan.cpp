@@ -16,12 +16,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string without_compression(const std::string& name) {
-  for (const char* ext : {".gz", ".zst"})
-    if (ends_with(name, ext)) return name.substr(0, name.size() - std::string(ext).size());
-  return name;
-}
-
 // A file that is not readable Parquet stays one piece: its reader reports it (or skips it).
 void split_row_groups(const InputFile& f, int32_t index, int64_t pieces, std::vector<InputPiece>& out) {
   std::vector<int64_t> rows;
@@ -53,12 +47,8 @@ InputFormat input_format(const std::string& path) {
 
 bool is_input_name(const std::string& name) {
   if (input_format(name) == InputFormat::Parquet) return true;
-  const std::string plain = without_compression(name);
+  const std::string plain = without_compression_suffix(name);
   return ends_with(plain, ".csv") || ends_with(plain, ".CSV") || ends_with(plain, ".txt");
-}
-
-std::string ticker_of_file(const std::string& path) {
-  return fs::path(without_compression(fs::path(path).filename().string())).stem().string();
 }
 
 std::vector<InputFile> list_inputs(const std::vector<std::string>& inputs) {

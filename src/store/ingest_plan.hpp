@@ -22,10 +22,6 @@ InputFormat input_format(const std::string& path);
 // A name a directory contributes: *.csv, *.CSV, *.txt, each optionally .gz or .zst, *.parquet, *.pq.
 bool is_input_name(const std::string& name);
 
-// The ticker a per-ticker file names: its file name without directory, compression suffix and
-// extension (data/AAPL.csv, AAPL.csv.gz, AAPL.parquet -> AAPL; BRK.B.csv -> BRK.B).
-std::string ticker_of_file(const std::string& path);
-
 // Arguments in order, directories expanded to their sorted input files (is_input_name).
 std::vector<InputFile> list_inputs(const std::vector<std::string>& inputs);
 

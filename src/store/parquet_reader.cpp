@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -34,6 +33,7 @@
 
 #include "core/error.hpp"
 #include "store/bar_checks.hpp"
+#include "store/byte_source.hpp"
 #include "store/ticker_assembly.hpp"
 
 namespace tickstream {
@@ -362,7 +362,7 @@ ParsedFile Reader::run(RowGroupRange range) {
     reject(0, "", RejectReason::EmptyFile, "no data rows");
     return std::move(out_);
   }
-  bars_.emplace(out_.layout == CsvLayout::Long ? "" : std::filesystem::path(out_.path).stem().string());
+  bars_.emplace(out_.layout == CsvLayout::Long ? "" : ticker_of_file(out_.path));
   place_columns();
   read(groups);
   if (bars_) finish();
