@@ -18,6 +18,7 @@ FUZZ="$ROOT/tests/fuzz"
 cd "$ROOT"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)" >/dev/null
+[[ -x "$BUILD/tests/fuzz/fuzz_parquet" ]] && TARGETS+=(parquet)  # built when Arrow is found
 
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:allocator_may_return_null=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
