@@ -1,4 +1,5 @@
 // `tickstream bench`: benchmark drivers printing verified JSON (one per stage as they land).
+#include <algorithm>
 #include <memory>
 
 #include "bench/bench_features.hpp"
@@ -16,23 +17,39 @@ namespace {
 void add_bench_ingest(CLI::App& bench, CommandRunner& runner) {
   auto o = std::make_shared<BenchIngestOptions>();
   auto json = std::make_shared<bool>(false);
-  CLI::App* cmd = bench.add_subcommand("ingest", "Ingest of synth CSV at several rank counts vs pandas + h5py");
+  auto no_pandas = std::make_shared<bool>(false);
+  CLI::App* cmd = bench.add_subcommand(
+      "ingest", "Ingest of synth OHLCV as CSV, Parquet, CSV.gz and long tables at several rank counts vs "
+                "pandas / pyarrow / polars + h5py");
   cmd->add_flag("--json", *json, "Print only the JSON result");
   cmd->add_option("--tickers", o->tickers)->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--days", o->days)->capture_default_str()->check(CLI::Range(2, 100000));
   cmd->add_option("--ranks", o->ranks, "Rank counts to run")->capture_default_str()->expected(1, -1);
   cmd->add_option("--repeat", o->repeat, "Interleaved repetitions (best is reported)")->capture_default_str()
       ->check(CLI::Range(1, 100));
-  cmd->add_option("--workdir", o->workdir, "Keep inputs and outputs here (default: temp dir, removed)");
-  cmd->add_option("--python", o->python, "Python with pandas and h5py")->capture_default_str();
-  o->script = std::string(TICKSTREAM_SOURCE_DIR) + "/bench/pandas_ingest.py";
-  cmd->add_option("--script", o->script, "The pandas peer script")->capture_default_str();
-  cmd->add_flag("!--no-pandas", o->pandas, "Skip the pandas peer");
-  cmd->callback([&runner, o, json] {
+  cmd->add_option("--workdir", o->workdir,
+                  "Keep inputs and outputs here; its csv/, parquet/, gz/, long/ and direct.h5 are rewritten "
+                  "(default: temp dir, removed)");
+  cmd->add_option("--formats", o->formats,
+                  "Input formats, comma-separated: csv, parquet, csv.gz, long-csv, long-parquet (a format this "
+                  "tickstream or python cannot do is skipped with a note)")
+      ->delimiter(',')->expected(1, -1)->capture_default_str()->check(CLI::IsMember(kIngestFormats));
+  cmd->add_option("--peers", o->peers, "Python peers, comma-separated: pandas, pyarrow, polars")
+      ->delimiter(',')->expected(0, -1)->capture_default_str()->check(CLI::IsMember(kIngestPeers));
+  cmd->add_flag("--no-pandas", *no_pandas, "Leave pandas out of --peers");
+  cmd->add_option("--python", o->python,
+                  "Python of the pandas peer (default: the source tree's .venv/bin/python if it has pandas and "
+                  "h5py, else /usr/bin/python3)");
+  cmd->add_option("--peer-python", o->peer_python,
+                  "Python of the pyarrow/polars peers and of bench/make_ingest_inputs.py (default: the source "
+                  "tree's .venv/bin/python, else /usr/bin/python3)");
+  cmd->add_option("--script", o->script, "The pandas peer script (default: bench/pandas_ingest.py)");
+  cmd->callback([&runner, o, json, no_pandas] {
+    if (*no_pandas) o->peers.erase(std::remove(o->peers.begin(), o->peers.end(), "pandas"), o->peers.end());
     runner = [o, json](RankContext& ctx) {
       TS_REQUIRE_INPUT(ctx.size() == 1, "bench: run it without mpirun; it launches its own ranks");
       return report_bench(ctx, bench_ingest(*o), *json, "",
-                          "bench ingest (rows/s and MB/s of CSV input; best of interleaved runs)");
+                          "bench ingest (per input format: rows/s, MB/s of input bytes; best of interleaved runs)");
     };
   });
 }
