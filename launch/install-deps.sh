@@ -9,8 +9,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # 2.14 and later are CUDA 13.2 builds. CMake accepts 2.11 to this version (cmake/Torch.cmake).
 TORCH_PIN="torch==2.13.0"
 # Arrow/Parquet C++ for `ingest` of Parquet files: the libraries and headers inside pyarrow's wheel
-# (Debian 12 has no libarrow-dev; cmake/Arrow.cmake). polars: the second Python peer of `bench ingest`.
-PY_PINS=("pyarrow==26.0.1" "polars==1.44.2")
+# (Debian 12 has no libarrow-dev; cmake/Arrow.cmake). polars, numpy, h5py: the pyarrow and polars peers
+# of `bench ingest` (pyarrow 26 needs numpy 2, which Debian 12 does not have).
+PY_PINS=("pyarrow==26.0.1" "polars==1.44.2" "numpy==2.4.6" "h5py==3.16.0")
 VENV="${TICKSTREAM_VENV:-$ROOT/.venv}"
 
 PACKAGES=(
