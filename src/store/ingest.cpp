@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <iterator>
+#include <limits>
 #include <map>
+#include <numeric>
+#include <optional>
 
 #include "comm/collectives.hpp"
 #include "core/error.hpp"
@@ -15,6 +18,7 @@
 #include "comm/agreement.hpp"
 #include "runtime/fault.hpp"
 #include "store/atomic_output.hpp"
+#include "store/raw_chunks.hpp"
 #include "store/parquet_reader.hpp"
 #include "store/store_writer.hpp"
 #include "store/synth_run.hpp"
@@ -146,15 +150,18 @@ std::vector<int64_t> global_calendar(comm::Communicator& comm, const std::vector
   return all;
 }
 
-// Calls visit(flat index, bar) for every owned bar; flat index = row * T + calendar position.
+// Calls visit(row, positions) for every owned row: its bars' positions in the calendar.
 template <typename Visit>
-void for_each_bar(const OwnedTickers& o, const std::vector<int64_t>& time, Visit&& visit) {
+void for_each_row(const OwnedTickers& o, const std::vector<int64_t>& time, Visit&& visit) {
+  std::vector<int64_t> at;
   for (size_t r = 0; r < o.owned.size(); ++r) {
+    at.clear();
     size_t t = 0;
     for (const Bar& bar : o.owned[r].bars) {
       while (time[t] < bar.time) ++t;  // both sorted; every bar time is in the calendar
-      visit(r * time.size() + t, bar);
+      at.push_back(static_cast<int64_t>(t));
     }
+    visit(static_cast<int64_t>(r), at);
   }
 }
 
@@ -177,17 +184,46 @@ void log_rejections(const std::vector<Rejection>& rejections) {
   if (rejections.size() > kShown) spdlog::warn("... and {} more skipped rows", rejections.size() - kShown);
 }
 
-// The store's content into the open writer: /raw from this rank's tickers, then the ingest attributes.
-void write_contents(StoreWriter& writer, comm::Communicator& comm, const IngestOptions& opt, const StoreLayout& layout,
-                    const OwnedTickers& owned, const IngestReport& report, const std::vector<InputFile>& files) {
-  maybe_inject_fault("ingest_write", comm.rank());  // mid-collective: others are in the write
-  std::vector<uint8_t> valid(owned.owned.size() * layout.time.size(), 0);
-  for_each_bar(owned, layout.time, [&](size_t i, const Bar&) { valid[i] = 1; });
-  writer.write_raw_fields(owned.row_begin, static_cast<int64_t>(owned.owned.size()),
-                          [&](RawField f, std::vector<double>& values) {
-                            for_each_bar(owned, layout.time, [&](size_t i, const Bar& b) { values[i] = field_of(b, f); });
-                          },
-                          valid);
+// This rank's rows of /raw field `field` (price fields in dataset order, then valid), sealed, in
+// `chunks` (one buffer for every field).
+void fill_owned_chunks(RawChunks& chunks, const OwnedTickers& owned, const StoreLayout& layout, size_t field,
+                       size_t fields) {
+  const bool valid = field + 1 == fields;
+  chunks.reuse_for(valid ? 1 : sizeof(double));
+  if (valid) {
+    chunks.fill<uint8_t>(0);
+    for_each_row(owned, layout.time, [&](int64_t r, const std::vector<int64_t>& at) {
+      chunks.set_row<uint8_t>(r, at, [](size_t) { return uint8_t{1}; });
+    });
+  } else {
+    const auto f = static_cast<RawField>(field);
+    chunks.fill(std::numeric_limits<double>::quiet_NaN());
+    for_each_row(owned, layout.time, [&](int64_t r, const std::vector<int64_t>& at) {
+      const std::vector<Bar>& bars = owned.owned[static_cast<size_t>(r)].bars;
+      chunks.set_row<double>(r, at, [&](size_t i) { return field_of(bars[i], f); });
+    });
+  }
+  chunks.seal();
+}
+
+// The other ranks' sealed chunks of one field in one buffer on rank 0, rank after rank; `bytes`:
+// each rank's size (its own stay where they are). One alltoallv straight from and into them.
+std::vector<uint8_t> gather_on_root(comm::Communicator& comm, const RawChunks& mine, const std::vector<int64_t>& bytes) {
+  const auto n = static_cast<size_t>(comm.size());
+  const bool root = comm.rank() == 0;
+  std::vector<int64_t> send_counts(n, 0), recv_counts(n, 0);
+  if (!root) send_counts[0] = static_cast<int64_t>(mine.bytes().size());
+  for (size_t r = 1; r < n && root; ++r) recv_counts[r] = bytes[r];
+  std::vector<uint8_t> recv(static_cast<size_t>(std::accumulate(recv_counts.begin(), recv_counts.end(), int64_t{0})));
+  comm.alltoallv_async(comm::host_buffer(mine.bytes().data(), static_cast<size_t>(send_counts[0])), send_counts,
+                       comm::host_buffer(recv.data(), recv.size()), recv_counts)
+      ->wait();
+  return recv;
+}
+
+// The ingest attributes of /raw (rejections, sources, policy) and the synth sidecar's, if any.
+void write_attributes(StoreWriter& writer, const IngestOptions& opt, const IngestReport& report,
+                      const std::vector<InputFile>& files) {
   for (int i = 0; i < kRejectReasonCount; ++i)
     h5::set_attr(writer.raw_group(), "rejected_" + std::string(reason_name(static_cast<RejectReason>(i))),
                  report.rejected[static_cast<size_t>(i)]);
@@ -198,19 +234,65 @@ void write_contents(StoreWriter& writer, comm::Communicator& comm, const IngestO
   if (auto info = find_synth_sidecar(paths)) write_synth_attrs(writer.root(), *info);
 }
 
+// The store, written without MPI-IO: every rank fills and checksums its own rows' chunks (the
+// work of the filter pipeline) in parallel, rank 0 alone opens the file (serial HDF5) and writes
+// every rank's chunks as they are (H5Dwrite_chunk), a field at a time. Rank 0's failure (a full
+// disk) is agreed after the last gather, so no rank waits on a writer that has stopped.
 void write_store(comm::Communicator& comm, const IngestOptions& opt, const StoreLayout& layout, const OwnedTickers& owned,
                  const IngestReport& report, const std::vector<InputFile>& files) {
-  const double t0 = monotonic_seconds();
   AtomicOutput out(opt.store, comm);
-  out.write([&] {
-    StoreWriter writer(out.temp_path(), &comm, layout);
-    const double t1 = monotonic_seconds();
-    write_contents(writer, comm, opt, layout, owned, report, files);
-    const double t2 = monotonic_seconds();
-    writer.close();
-    spdlog::debug("ingest: create {:.3f} s, write {:.3f} s, close {:.3f} s", t1 - t0, t2 - t1,
-                  monotonic_seconds() - t2);
+  const bool root = comm.rank() == 0;
+  std::optional<StoreWriter> writer;
+  std::exception_ptr failure;
+  const auto on_root = [&](const std::function<void()>& step) {
+    if (!root || failure) return;
+    try {
+      out.write(step);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  };
+  on_root([&] { writer.emplace(out.temp_path(), nullptr, layout); });
+  const std::vector<int64_t> begins = comm::allgatherv(comm, std::vector<int64_t>{owned.row_begin});
+  const std::vector<int64_t> rows =
+      comm::allgatherv(comm, std::vector<int64_t>{static_cast<int64_t>(owned.owned.size())});
+  const ChunkGrid grid(static_cast<int64_t>(layout.tickers.size()), static_cast<int64_t>(layout.time.size()),
+                       layout.chunk_tickers, layout.chunk_bars);
+  maybe_inject_fault("ingest_write", comm.rank());  // mid-write: the others fill and gather
+  const size_t fields = store::kPriceFields.size() + (layout.has_adj_close ? 1 : 0) + 1;
+  double fill_s = 0, gather_s = 0, write_s = 0;
+  RawChunks mine(grid, owned.row_begin, static_cast<int64_t>(owned.owned.size()), sizeof(double));
+  for (size_t field = 0; field < fields; ++field) {
+    const size_t value_bytes = field + 1 == fields ? 1 : sizeof(double);
+    std::vector<ChunkBlock> blocks;
+    std::vector<int64_t> sizes;
+    for (size_t r = 0; r < begins.size(); ++r) {
+      blocks.push_back({grid, begins[r], rows[r], value_bytes, nullptr});
+      sizes.push_back(static_cast<int64_t>(blocks.back().bytes()));
+    }
+    double t0 = monotonic_seconds();
+    fill_owned_chunks(mine, owned, layout, field, fields);
+    double t1 = monotonic_seconds();
+    const std::vector<uint8_t> others = gather_on_root(comm, mine, sizes);
+    double t2 = monotonic_seconds();
+    on_root([&] {
+      writer->write_chunks(field, mine.block());
+      const uint8_t* at = others.data();
+      for (size_t r = 1; r < blocks.size(); at += blocks[r].bytes(), ++r) {
+        blocks[r].data = at;
+        writer->write_chunks(field, blocks[r]);
+      }
+    });
+    fill_s += t1 - t0, gather_s += t2 - t1, write_s += monotonic_seconds() - t2;
+  }
+  const double t3 = monotonic_seconds();
+  on_root([&] {
+    write_attributes(*writer, opt, report, files);
+    writer->close();
   });
+  spdlog::debug("ingest: chunks filled and sealed {:.3f} s, gathered {:.3f} s, written {:.3f} s, closed {:.3f} s",
+                fill_s, gather_s, write_s, monotonic_seconds() - t3);
+  agree_on_failure(comm, failure);
   out.commit();
 }
 

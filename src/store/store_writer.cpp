@@ -74,6 +74,14 @@ void StoreWriter::write_raw_fields(int64_t row_begin, int64_t rows, const RawFie
   write_dataset(fields_.size() - 1, H5T_NATIVE_UINT8, row_begin, rows, valid.data());
 }
 
+void StoreWriter::write_chunks(size_t field, const ChunkBlock& chunks) {
+  TS_CHECK(field < fields_.size(), "raw field {} of {}", field, fields_.size());
+  for (size_t k = 0; k < chunks.chunk_count(); ++k) {
+    const std::vector<hsize_t> origin = chunks.chunk_origin(k);
+    TS_CHECK_H5(H5Dwrite_chunk(fields_[field].id(), H5P_DEFAULT, 0, origin.data(), chunks.stride(), chunks.chunk(k)));
+  }
+}
+
 void StoreWriter::close() {
   fields_.clear();
   raw_.reset();

@@ -9,6 +9,7 @@
 #include "comm/communicator.hpp"
 #include "store/h5.hpp"
 #include "store/raw_block.hpp"
+#include "store/raw_chunks.hpp"
 #include "store/store_format.hpp"
 
 namespace tickstream {
@@ -38,6 +39,10 @@ class StoreWriter {
   // field (the caller need not hold all six [rows, T] arrays).
   void write_raw_fields(int64_t row_begin, int64_t rows, const RawFieldFiller& fill,
                         const std::vector<uint8_t>& valid);
+  // A serial writer's direct write of sealed chunks (H5Dwrite_chunk, no filter pipeline) into
+  // /raw field `field` (price fields in dataset order, then valid: field_count() - 1).
+  void write_chunks(size_t field, const ChunkBlock& chunks);
+  size_t field_count() const { return fields_.size(); }
   hid_t root() const { return file_.id(); }
   hid_t raw_group() const { return raw_.id(); }
   const StoreLayout& layout() const { return layout_; }
