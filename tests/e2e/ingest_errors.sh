@@ -39,6 +39,22 @@ mkdir -p "$WORK/mixed" && cp "$WORK/junk.csv.zst" "$WORK/mixed/" && cp "$WORK/cs
 expect_exit 0 "$BIN" ingest --input "$WORK/mixed" --store "$WORK/mixed.h5" --on-error skip
 grep -q "skipped 1 rows: corrupt_file" "$WORK/stdout" || fail "corrupt file not reported under skip"
 [[ ! -e "$WORK/x.h5" ]] || fail "store left behind"
+# Malformed Parquet (tests/fixtures/parquet): each exits 2 naming file, row or column, and reason.
+FIX="${TICKSTREAM_SOURCE_DIR:?}/tests/fixtures/parquet"
+expect_exit 2 "$BIN" ingest --input "$FIX/truncated.parquet" --store "$WORK/x.h5"
+if grep -q "built without Parquet support" "$WORK/stderr"; then
+  echo "ingest_errors: this build has no Parquet input: the malformed-Parquet cases are not run"
+else
+  expect_stderr "truncated.parquet: corrupt_file"
+  expect_exit 2 "$BIN" ingest --input "$FIX/wrong_type.parquet" --store "$WORK/x.h5"
+  expect_stderr "wrong_type.parquet: column '[A-Za-z]*': wrong_type: 'string'"
+  expect_exit 2 "$BIN" ingest --input "$FIX/null_close.parquet" --store "$WORK/x.h5"
+  expect_stderr "null_close.parquet: row [0-9]*: column '[A-Za-z]*': null_value"
+  mkdir -p "$WORK/pq" && cp "$FIX/truncated.parquet" "$FIX/AAPL.parquet" "$WORK/pq/"
+  expect_exit 0 "$BIN" ingest --input "$WORK/pq" --store "$WORK/pq.h5" --on-error skip
+  grep -q "skipped 1 rows: corrupt_file" "$WORK/stdout" || fail "truncated Parquet not reported under skip"
+fi
+[[ ! -e "$WORK/x.h5" ]] || fail "store left behind"
 # Bad options: exit 2 before anything is read.
 expect_exit 2 "$BIN" ingest --input "$WORK/csv" --store "$WORK/x.h5" --layout bloomberg
 expect_stderr "--layout: 'bloomberg' is not one of auto, yahoo, stooq, polygon-flat"
