@@ -365,6 +365,11 @@ ParsedFile Reader::run(RowGroupRange range) {
   bars_.emplace(out_.layout == CsvLayout::Long ? "" : ticker_of_file(out_.path));
   place_columns();
   read(groups);
+  const bool whole = range.first == 0 && range.count < 0;
+  if (bars_ && whole && out_.rows_read == 0 && out_.rejections.empty()) {  // a footer that counts rows its groups lack
+    bars_.reset();
+    reject(0, "", RejectReason::EmptyFile, "no data rows");
+  }
   if (bars_) finish();
   return std::move(out_);
 }
@@ -477,7 +482,9 @@ void Reader::read(const std::vector<int>& groups) {
   for (int g = 0; g < groups.front(); ++g) next_row_ += meta->RowGroup(g)->num_rows();
   int64_t rows = 0;
   for (const int g : groups) rows += meta->RowGroup(g)->num_rows();
-  bars_->reserve(static_cast<size_t>(rows));
+  // The footer's count, but no more rows than the file has bytes: a damaged footer claiming
+  // billions of rows must not allocate for them (more rows than that just grow the vector).
+  bars_->reserve(static_cast<size_t>(std::clamp<int64_t>(rows, 0, file_.bytes)));
   try {
     auto batches = file_.reader->GetRecordBatchReader(groups, leaves_);
     if (!batches.ok()) return corrupt(shorten(batches.status().message()));
