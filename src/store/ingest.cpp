@@ -252,7 +252,9 @@ void write_store(comm::Communicator& comm, const IngestOptions& opt, const Store
       failure = std::current_exception();
     }
   };
+  const double created_at = monotonic_seconds();
   on_root([&] { writer.emplace(out.temp_path(), nullptr, layout); });
+  const double create_s = monotonic_seconds() - created_at;
   const std::vector<int64_t> begins = comm::allgatherv(comm, std::vector<int64_t>{owned.row_begin});
   const std::vector<int64_t> rows =
       comm::allgatherv(comm, std::vector<int64_t>{static_cast<int64_t>(owned.owned.size())});
@@ -290,8 +292,8 @@ void write_store(comm::Communicator& comm, const IngestOptions& opt, const Store
     write_attributes(*writer, opt, report, files);
     writer->close();
   });
-  spdlog::debug("ingest: chunks filled and sealed {:.3f} s, gathered {:.3f} s, written {:.3f} s, closed {:.3f} s",
-                fill_s, gather_s, write_s, monotonic_seconds() - t3);
+  spdlog::debug("ingest: store created {:.3f} s, chunks filled and sealed {:.3f} s, gathered {:.3f} s, written "
+                "{:.3f} s, closed {:.3f} s", create_s, fill_s, gather_s, write_s, monotonic_seconds() - t3);
   agree_on_failure(comm, failure);
   out.commit();
 }
