@@ -112,7 +112,8 @@ LocalParse parse_my_pieces(comm::Communicator& comm, const std::vector<InputFile
     }
   });
   const std::vector<int64_t> offset = line_offsets(comm, pieces, mine);
-  for (auto& [k, parsed] : mine) renumber(parsed, offset[k], pieces[k].whole || pieces[k].begin == 0);
+  for (auto& [k, parsed] : mine)
+    renumber(parsed, offset[k], pieces[k].whole || (pieces[k].begin == 0 && pieces[k].first_group == 0));
   run_agreed(comm, [&] {
     for (const auto& [k, parsed] : mine)
       if (opt.on_error == OnError::Fail && !parsed.rejections.empty()) TS_INPUT_ERROR("{}", parsed.rejections.front().message());
