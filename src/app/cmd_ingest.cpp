@@ -4,6 +4,7 @@
 
 #include "app/commands.hpp"
 #include "comm/agreement.hpp"
+#include "runtime/placement.hpp"
 #include "store/atomic_output.hpp"
 #include "store/file_util.hpp"
 #include "store/ingest.hpp"
@@ -51,6 +52,7 @@ void add_ingest(CLI::App& app, CommandRunner& runner) {
         apply_column_spec(opt->columns, *columns);
         if (!report_path->empty()) require_output_path(*report_path);
       });
+      opt->threads = cpu_share(ctx.local_size());
       const IngestReport rep = run_ingest(ctx.comm(), *opt);
       print_root(ctx, summary(rep, opt->store));
       if (!report_path->empty())

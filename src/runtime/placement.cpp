@@ -28,6 +28,8 @@ std::string env_or_empty(const char* name) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
+}  // namespace
+
 int affinity_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -35,7 +37,7 @@ int affinity_cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-}  // namespace
+int cpu_share(int local_size) { return std::max(1, affinity_cores() / std::max(1, local_size)); }
 
 DeviceRequest parse_device_request(const std::string& text, const char* what) {
   if (text == "auto") return DeviceRequest::automatic;

@@ -41,6 +41,12 @@ struct PlacementInput {
 // an InputError naming it.
 Placement choose_placement(const PlacementInput& in);
 
+// Cores this process may run on (sched_getaffinity), and its share of them when `local_size`
+// ranks run on the node (at least 1): the threads of host work that does not need the placement
+// (no device query), e.g. ingest's parsing.
+int affinity_cores();
+int cpu_share(int local_size);
+
 // The input for the calling process: the environment, sched_getaffinity, the CUDA device count
 // (TICKSTREAM_GPUS overrides it, for tests and for forcing CPU ranks with TICKSTREAM_GPUS=0).
 PlacementInput placement_input(int local_rank, int local_size);

@@ -4,12 +4,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <filesystem>
 #include <iterator>
 #include <limits>
 #include <map>
 #include <numeric>
 #include <optional>
+#include <thread>
 
 #include "comm/collectives.hpp"
 #include "core/error.hpp"
@@ -74,6 +77,29 @@ ParsedFile parse_piece(const InputFile& file, const InputPiece& p, OnError polic
   return parse_csv_piece(file.path, p.file, policy, columns, p.begin, p.end);
 }
 
+// Runs parse(i) for i in [0, n) on `threads` threads (this thread one of them), pieces taken in
+// order as threads free. The first exception in piece order is rethrown after all have ended.
+template <typename Parse>
+void parse_on_threads(size_t n, int threads, Parse&& parse) {
+  std::vector<std::exception_ptr> errors(n);
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i = next++; i < n; i = next++) {
+      try {
+        parse(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads && static_cast<size_t>(t) < n; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
 // Lines (CSV pieces) before each piece within its file, from every rank's line counts: pieces
 // number their lines from 1 and learn their place only here. Collective.
 std::vector<int64_t> line_offsets(comm::Communicator& comm, const std::vector<InputPiece>& pieces,
@@ -104,12 +130,19 @@ LocalParse parse_my_pieces(comm::Communicator& comm, const std::vector<InputFile
                            const std::vector<InputPiece>& pieces, const IngestOptions& opt) {
   const std::vector<int> owner = balanced_owners(piece_weights(pieces), comm.size());
   std::vector<std::pair<size_t, ParsedFile>> mine;
+  for (size_t k = 0; k < pieces.size(); ++k)
+    if (owner[k] == comm.rank()) mine.emplace_back(k, ParsedFile{});
   run_agreed(comm, [&] {
-    for (size_t k = 0; k < pieces.size(); ++k) {
-      if (owner[k] != comm.rank()) continue;
-      mine.emplace_back(k, parse_piece(files[static_cast<size_t>(pieces[k].file)], pieces[k], opt.on_error, opt.columns));
-      if (opt.on_error == OnError::Fail && !mine.back().second.rejections.empty()) break;  // a split file's first problem
-    }
+    parse_on_threads(mine.size(), opt.threads, [&](size_t i) {
+      const InputPiece& p = pieces[mine[i].first];
+      mine[i].second = parse_piece(files[static_cast<size_t>(p.file)], p, opt.on_error, opt.columns);
+    });
+    if (opt.on_error != OnError::Fail) return;
+    for (size_t i = 0; i < mine.size(); ++i)  // a split file's first problem: the pieces after it do not count
+      if (!mine[i].second.rejections.empty()) {
+        mine.resize(i + 1);
+        break;
+      }
   });
   const std::vector<int64_t> offset = line_offsets(comm, pieces, mine);
   for (auto& [k, parsed] : mine)
@@ -314,7 +347,10 @@ IngestReport run_ingest(comm::Communicator& comm, const IngestOptions& opt) {
   rep.files = static_cast<int64_t>(files.size());
 
   std::vector<InputPiece> pieces;
-  run_agreed(comm, [&] { pieces = plan_pieces(files, rep.ranks, opt.min_piece_bytes); });
+  // Pieces for every parser (ranks x threads, the fewest threads of any rank: every rank must plan
+  // the same pieces), so one big file keeps the threads of a single rank busy too.
+  const int parsers = rep.ranks * comm::allreduce<int32_t>(comm, std::max(1, opt.threads), comm::ReduceOp::min);
+  run_agreed(comm, [&] { pieces = plan_pieces(files, parsers, opt.min_piece_bytes); });
   LocalParse parsed = parse_my_pieces(comm, files, pieces, opt);
   spdlog::debug("ingest: parsed {} rows of {} tickers from {} piece(s) in {:.3f} s", parsed.rows_read,
                 parsed.tickers.size(), pieces.size(), monotonic_seconds() - t0);

@@ -26,6 +26,7 @@ struct IngestOptions {
   int64_t chunk_bars = store::kDefaultChunkBars;
   ColumnMap columns{};  // --layout / --columns
   int64_t min_piece_bytes = kMinPieceBytes;  // smallest piece of a split file (ingest_plan.hpp); tests go lower
+  int threads = 1;  // pieces parsed at once on this rank (the CLI: this rank's share of the node's cores)
 };
 
 struct IngestReport {

@@ -71,15 +71,15 @@ std::vector<InputFile> list_inputs(const std::vector<std::string>& inputs) {
   return out;
 }
 
-std::vector<InputPiece> plan_pieces(const std::vector<InputFile>& files, int ranks, int64_t min_piece_bytes) {
+std::vector<InputPiece> plan_pieces(const std::vector<InputFile>& files, int parsers, int64_t min_piece_bytes) {
   int64_t total = 0;
   for (const auto& f : files) total += f.bytes;
-  const int64_t piece = std::max<int64_t>({1, min_piece_bytes, total / (4 * std::max(1, ranks))});
+  const int64_t piece = std::max<int64_t>({1, min_piece_bytes, total / (4 * std::max(1, parsers))});
   std::vector<InputPiece> out;
   for (size_t i = 0; i < files.size(); ++i) {
     const InputFile& f = files[i];
     const auto index = static_cast<int32_t>(i);
-    const bool big = ranks > 1 && f.bytes > piece + piece / 2;
+    const bool big = parsers > 1 && f.bytes > piece + piece / 2;
     const int64_t count = (f.bytes + piece / 2) / piece;
     if (big && input_format(f.path) == InputFormat::Parquet) {
       split_row_groups(f, index, count, out);

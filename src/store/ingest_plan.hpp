@@ -37,11 +37,11 @@ struct InputPiece {
 
 inline constexpr int64_t kMinPieceBytes = int64_t{16} << 20;
 
-// Every input as pieces, in file order. Below two ranks each file is one piece; otherwise an
-// uncompressed CSV or a Parquet file larger than 1.5 x the piece size (the inputs' bytes / 4 per
-// rank, at least `min_piece_bytes`) is split into pieces of about that size (Parquet: whole row groups; a
+// Every input as pieces, in file order, for `parsers` parsers (ranks x threads). With one parser
+// each file is one piece; otherwise an uncompressed CSV or a Parquet file larger than 1.5 x the
+// piece size (the inputs' bytes / 4 per parser, at least `min_piece_bytes`) is split into pieces of about that size (Parquet: whole row groups; a
 // compressed stream cannot be split). Parquet footers are read only for files that may be split.
-std::vector<InputPiece> plan_pieces(const std::vector<InputFile>& files, int ranks,
+std::vector<InputPiece> plan_pieces(const std::vector<InputFile>& files, int parsers,
                                     int64_t min_piece_bytes = kMinPieceBytes);
 
 }  // namespace tickstream

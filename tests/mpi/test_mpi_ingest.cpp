@@ -200,6 +200,7 @@ TEST_F(MpiIngest, LongFileSplitOverRanksEqualsSerialIngest) {
   comm().barrier();
   IngestOptions opt{{dir + "/in/all.csv"}, dir + "/split.h5", OnError::Fail, 8, 32};
   opt.min_piece_bytes = 1024;  // ~100 KB file: dozens of pieces
+  opt.threads = 3;             // parsed three at a time on each rank
   const IngestReport rep = run_ingest(comm(), opt);
   EXPECT_EQ(rep.rows_stored, 40 * 60);
   EXPECT_EQ(rep.tickers, 40);
@@ -210,14 +211,19 @@ TEST_F(MpiIngest, LongFileSplitOverRanksEqualsSerialIngest) {
   EXPECT_FALSE(diff.has_value()) << *diff;
 }
 
-// A bad row deep in a split file is reported with its line in the whole file, on every rank.
+// A bad row deep in a split file is reported with its line in the whole file, on every rank, also
+// when pieces after it (parsed at the same time) hold bad rows of their own.
 TEST_F(MpiIngest, BadRowInSplitFileNamesItsRealLine) {
   const std::string dir = temp_dir();
   std::string path;
   if (rank() == 0) path = write_long_table(dir + "/in", "2021-02-15,K07,10,11,9,12,5");  // close > high
+  if (rank() == 0) {  // and a second bad row near the end
+    std::ofstream(dir + "/in/all.csv", std::ios::app) << "2021-03-30,K01,10,11,9,10,-1\n";
+  }
   comm().barrier();
   IngestOptions opt{{dir + "/in/all.csv"}, dir + "/bad.h5", OnError::Fail, 8, 32};
   opt.min_piece_bytes = 1024;
+  opt.threads = 3;  // later pieces fail too, on other threads: the first in file order is named
   const int64_t line = 1 + 46 * 40 + 1;  // header, 46 days of 40 rows, the bad row
   try {
     run_ingest(comm(), opt);
@@ -233,7 +239,8 @@ TEST_F(MpiIngest, BadRowInSplitFileNamesItsRealLine) {
   opt.store = dir + "/skipped.h5";
   const IngestReport rep = run_ingest(comm(), opt);
   EXPECT_EQ(rep.rejected[static_cast<size_t>(RejectReason::OpenCloseOutsideRange)], 1);
-  EXPECT_EQ(rep.rows_read, 40 * 60 + 1);
+  EXPECT_EQ(rep.rejected[static_cast<size_t>(RejectReason::NegativeVolume)], 1);
+  EXPECT_EQ(rep.rows_read, 40 * 60 + 2);
   EXPECT_EQ(rep.rows_stored, 40 * 60);
 }
 
