@@ -34,6 +34,7 @@ void add_ingest(CLI::App& app, CommandRunner& runner) {
   CLI::App* cmd = app.add_subcommand("ingest", "Ingest OHLCV files (CSV, .csv.gz/.zst, Parquet; per-ticker or long format) into a store");
   auto layout = std::make_shared<std::string>("auto");
   auto columns = std::make_shared<std::string>();
+  auto threads = std::make_shared<int>(0);
   cmd->add_option("--input", opt->inputs, "Input files (.csv/.txt, optionally .gz/.zst; .parquet) or directories of them")
       ->required()
       ->expected(1, -1);
@@ -45,14 +46,16 @@ void add_ingest(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--chunk-tickers", opt->chunk_tickers, "Store chunk shape: tickers")->check(CLI::PositiveNumber);
   cmd->add_option("--chunk-bars", opt->chunk_bars, "Store chunk shape: bars")->check(CLI::PositiveNumber);
   cmd->add_option("--report", *report_path, "Write the ingest report (counts, timings) as JSON here");
-  cmd->callback([&runner, opt, report_path, layout, columns] {
-    runner = [opt, report_path, layout, columns](RankContext& ctx) {
+  cmd->add_option("--threads", *threads, "Pieces parsed at once per rank (0: this rank's share of the node's cores)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([&runner, opt, report_path, layout, columns, threads] {
+    runner = [opt, report_path, layout, columns, threads](RankContext& ctx) {
       run_agreed(ctx.comm(), [&] {
         opt->columns = layout_columns(*layout);
         apply_column_spec(opt->columns, *columns);
         if (!report_path->empty()) require_output_path(*report_path);
       });
-      opt->threads = cpu_share(ctx.local_size());
+      opt->threads = *threads > 0 ? *threads : cpu_share(ctx.local_size());
       const IngestReport rep = run_ingest(ctx.comm(), *opt);
       print_root(ctx, summary(rep, opt->store));
       if (!report_path->empty())
