@@ -43,27 +43,30 @@ class RawChunks {
   // the float64 fields, 1 for valid.
   RawChunks(const ChunkGrid& grid, int64_t row_begin, int64_t rows, size_t value_bytes);
 
-  // Sets every value (padding included) to `value`.
+  // Sets every value (padding included) to `value`. Values are copied bytewise: a chunk's 4-byte
+  // checksum leaves the next chunk's doubles unaligned.
   template <typename T>
   void fill(T value) {
     for (size_t k = 0; k < chunk_count(); ++k) {
-      T* values = reinterpret_cast<T*>(bytes_.data() + k * stride());
-      for (size_t i = 0; i < chunk_values(); ++i) values[i] = value;
+      uint8_t* values = bytes_.data() + k * stride();
+      for (size_t i = 0; i < chunk_values(); ++i) std::memcpy(values + i * sizeof(T), &value, sizeof(T));
     }
   }
   // Writes one row (counted from row_begin): value(i) at bar bars[i], bars increasing.
   template <typename T, typename Value>
   void set_row(int64_t row, const std::vector<int64_t>& bars, Value&& value) {
     const int64_t first_chunk = row / grid_.rows_per_chunk * grid_.chunk_columns();
-    const size_t in_chunk = static_cast<size_t>(row % grid_.rows_per_chunk * grid_.bars_per_chunk);
+    const auto in_chunk = static_cast<size_t>(row % grid_.rows_per_chunk * grid_.bars_per_chunk);
     int64_t column = -1, column_end = 0;
-    T* values = nullptr;
+    uint8_t* values = nullptr;
     for (size_t i = 0; i < bars.size(); ++i) {
       while (bars[i] >= column_end) {  // the next chunk column (no division per value)
         ++column, column_end += grid_.bars_per_chunk;
-        values = reinterpret_cast<T*>(bytes_.data() + static_cast<size_t>(first_chunk + column) * stride()) + in_chunk;
+        values = bytes_.data() + static_cast<size_t>(first_chunk + column) * stride() + in_chunk * sizeof(T);
       }
-      values[bars[i] - (column_end - grid_.bars_per_chunk)] = value(i);
+      const T v = value(i);
+      std::memcpy(values + static_cast<size_t>(bars[i] - (column_end - grid_.bars_per_chunk)) * sizeof(T), &v,
+                  sizeof(T));
     }
   }
   // The same rows for another field: `value_bytes` per value, the buffer reused (no fresh pages).
