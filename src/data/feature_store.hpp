@@ -9,6 +9,11 @@
 
 namespace tickstream {
 
+// Per-feature normalization moments (/stats, or a walk-forward fold's own).
+struct NormalizationStats {
+  std::vector<double> mean, std;
+};
+
 // /meta, the names and attributes of /features and /labels, and /stats.
 struct FeatureStoreInfo {
   std::string path;

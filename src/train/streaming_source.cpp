@@ -39,12 +39,21 @@ ShardSpec fitted_spec(const Config& c, const FeatureStoreInfo& info, const BarRa
   return spec;
 }
 
+// The store's metadata with `moments` in place of /stats when given (sizes checked).
+FeatureStoreInfo with_moments(FeatureStoreInfo info, const NormalizationStats* moments) {
+  if (moments == nullptr) return info;
+  TS_CHECK(moments->mean.size() == info.mean.size() && moments->std.size() == info.std.size(),
+           "normalization of {} features for a store of {}", moments->mean.size(), info.mean.size());
+  info.mean = moments->mean, info.std = moments->std;
+  return info;
+}
+
 class StreamingSource final : public BatchSource {
  public:
   // The store is opened once for the metadata, masks and label sums (then closed: the loader
   // thread reads through its own ChunkReader).
-  StreamingSource(comm::Communicator& comm, const Config& c, torch::Device device)
-      : StreamingSource(comm, c, StoreReader(c.data.store), device) {}
+  StreamingSource(comm::Communicator& comm, const Config& c, torch::Device device, const NormalizationStats* moments)
+      : StreamingSource(comm, c, StoreReader(c.data.store), device, moments) {}
 
   int64_t features() const override { return info_.features(); }
   int64_t steps_per_epoch() const override { return plan_.steps_per_epoch; }
@@ -76,7 +85,8 @@ class StreamingSource final : public BatchSource {
   void restart_loader(int64_t q);
   int64_t loader_prefetch() const { return resident_ ? 0 : prefetch_; }  // resident tiles need no read-ahead
   void retire_loader();
-  StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store, torch::Device device);
+  StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store, torch::Device device,
+                  const NormalizationStats* moments);
   void load_validation();
 
   FeatureStoreInfo info_;
@@ -109,8 +119,8 @@ class StreamingSource final : public BatchSource {
 };
 
 StreamingSource::StreamingSource(comm::Communicator& comm, const Config& c, const StoreReader& store,
-                                 torch::Device device)
-    : info_(read_feature_info(store)), norm_(info_.mean, info_.std),
+                                 torch::Device device, const NormalizationStats* moments)
+    : info_(with_moments(read_feature_info(store), moments)), norm_(info_.mean, info_.std),
       assembler_(make_batch_assembler(norm_, c.model.seq_len, info_.features(), device)), rank_(comm.rank()),
       seed_(static_cast<uint64_t>(c.train.seed)), seq_len_(c.model.seq_len), prefetch_(c.loader.prefetch),
       cache_mb_(c.loader.cache_mb) {
@@ -246,8 +256,8 @@ Batch StreamingSource::validation_batch(int64_t index) {
 }  // namespace
 
 std::unique_ptr<BatchSource> make_streaming_source(comm::Communicator& comm, const Config& config,
-                                                   torch::Device device) {
-  return std::make_unique<StreamingSource>(comm, config, device);
+                                                   torch::Device device, const NormalizationStats* normalization) {
+  return std::make_unique<StreamingSource>(comm, config, device, normalization);
 }
 
 }  // namespace tickstream

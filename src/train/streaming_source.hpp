@@ -6,6 +6,7 @@
 
 #include "comm/communicator.hpp"
 #include "core/config.hpp"
+#include "data/feature_store.hpp"
 #include "train/batch_source.hpp"
 
 namespace tickstream {
@@ -18,6 +19,7 @@ namespace tickstream {
 // keeps the shard in memory when it fits [loader] memory_mb. Batches are assembled on `device`
 // (model/batch_assembler.hpp).
 std::unique_ptr<BatchSource> make_streaming_source(comm::Communicator& comm, const Config& config,
-                                                   torch::Device device = torch::kCPU);
+                                                   torch::Device device = torch::kCPU,
+                                                   const NormalizationStats* normalization = nullptr);
 
 }  // namespace tickstream

@@ -60,7 +60,7 @@ TrainReport run_training(RankContext& ctx, const Config& requested, TrainOptions
   Config config = requested;
   if (config.train.batch_size == 0) config.train.batch_size = auto_train_batch(*control, config, options.device);
   auto comm = make_communicator(ctx, config, options.device);
-  auto source = make_streaming_source(*control, config, options.device);
+  auto source = make_streaming_source(*control, config, options.device, options.normalization);
   spdlog::info("train: {} ranks, backend {}, device {}, {} threads/rank; rank 0 {}", ctx.size(), comm->backend(),
                options.device.str(), ctx.placement().cpu_threads, source->describe());
   Trainer trainer(config, *comm, *control, *source, options);

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "core/config.hpp"
 #include "model/model.hpp"
 #include "train/batch_source.hpp"
+#include "data/feature_store.hpp"
 #include "train/metrics.hpp"
 
 namespace tickstream {
@@ -23,6 +25,9 @@ struct TrainOptions {
   bool metrics_log = true;       // write the metrics .jsonl and progress lines (rank 0)
   bool evaluate = true;          // run evaluations (benchmarks turn them off)
   torch::Device device = torch::kCPU;
+  // Normalization statistics to train with instead of the store's /stats (a walk-forward fold
+  // fits its own over its train window); null: /stats.
+  const NormalizationStats* normalization = nullptr;
 };
 
 struct TrainReport {
@@ -34,6 +39,7 @@ struct TrainReport {
   double samples_per_s = 0;      // all ranks
   double val_loss = 0;
   EvalMetrics val;               // last evaluation
+  double best_val_rank_ic = std::numeric_limits<double>::quiet_NaN();  // best finite rank IC of this run's evaluations
   bool evaluated = false;
   std::string stop_reason;       // "finished" | "max_steps" | "early_stopping" | "signal N" | "stop_after"
   std::string checkpoint;        // the last checkpoint written ("" when none)
