@@ -6,12 +6,14 @@
 #include "predict/predict_command.hpp"
 #include "bench/bench_train.hpp"
 #include "train/train_command.hpp"
+#include "research/backtest.hpp"
 
 namespace tickstream {
 
 int run_ml_entry(RankContext& ctx, const std::string& command, const nlohmann::json& args) {
   if (command == "train") return train_command(ctx, args);
   if (command == "predict") return predict_command(ctx, args);
+  if (command == "backtest") return backtest_command(ctx, args);
   if (command == "bench-train-worker") return bench_train_worker(ctx, args);
   if (command == "bench-predict-worker") return bench_predict_worker(ctx, args);
   TS_INTERNAL_ERROR("the ML library has no command '{}'", command);

@@ -31,6 +31,7 @@ struct Config {
     double weight_decay = 0.01, clip = 1.0;
     int64_t seed = 1234, eval_every = 200;
     std::string checkpoint_dir = "runs/ckpt", metrics = "runs/metrics.jsonl";
+    std::string tensorboard_dir = "runs/tb";  // TensorBoard event files (rank 0); "" = none
     int64_t checkpoint_every = 0;  // steps between checkpoints; 0 = at each evaluation
     int64_t keep_checkpoints = 3;  // newest K complete checkpoints kept
     int64_t patience = 10;         // evaluations without a better val_loss before stopping; 0 = off
@@ -52,6 +53,14 @@ struct Config {
     int64_t batch_size = 0;  // 0 = "auto"
     double min_confidence = 0.0;
   } predict;
+  struct Backtest {  // `tickstream backtest --walk-forward` (docs/research.md)
+    int64_t train_bars = 756, valid_bars = 0, gap_bars = 0, test_bars = 63, step_bars = 0;
+    std::string window = "expanding";  // "expanding" | "rolling"
+    int64_t first_test = 0;            // seconds; 0 = train_bars after the first bar
+    std::string init = "scratch";      // "scratch" | "warm" (from the previous fold's model)
+    double quantile = 0.2, cost_bps = 5.0;
+    std::string out_dir = "runs/backtest";
+  } backtest;
 
   std::string source;  // the file it came from ("" when built from defaults)
 

@@ -1,6 +1,8 @@
 // The config schema table (docs/configuration.md); docs/configuration.md documents each key.
 #include "core/config_schema.hpp"
 
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "core/time.hpp"
@@ -78,6 +80,7 @@ void add_train(std::vector<KeySpec>& s) {
   s.push_back(ranged("train", "eval_every", K::Int, &C::train, &C::Train::eval_every, 1, kMaxInt));
   s.push_back(bind("train", "checkpoint_dir", K::String, &C::train, &C::Train::checkpoint_dir));
   s.push_back(bind("train", "metrics", K::String, &C::train, &C::Train::metrics));
+  s.push_back(bind("train", "tensorboard_dir", K::String, &C::train, &C::Train::tensorboard_dir));
   s.push_back(ranged("train", "checkpoint_every", K::Int, &C::train, &C::Train::checkpoint_every, 0, kMaxInt));
   s.push_back(ranged("train", "keep_checkpoints", K::Int, &C::train, &C::Train::keep_checkpoints, 1, 1000));
   s.push_back(ranged("train", "patience", K::Int, &C::train, &C::Train::patience, 0, kMaxInt));
@@ -100,6 +103,19 @@ void add_runtime(std::vector<KeySpec>& s) {
   s.push_back(ranged("predict", "min_confidence", K::Float, &C::predict, &C::Predict::min_confidence, 0, 1));
 }
 
+void add_backtest(std::vector<KeySpec>& s) {
+  for (auto [key, field, min] : {std::tuple{"train_bars", &C::Backtest::train_bars, 2}, {"valid_bars", &C::Backtest::valid_bars, 0},
+                                 {"gap_bars", &C::Backtest::gap_bars, 0}, {"test_bars", &C::Backtest::test_bars, 1},
+                                 {"step_bars", &C::Backtest::step_bars, 0}})
+    s.push_back(ranged("backtest", key, K::Int, &C::backtest, field, min, kMaxInt));
+  s.push_back(choice("backtest", "window", &C::backtest, &C::Backtest::window, {"expanding", "rolling"}));
+  s.push_back(bind("backtest", "first_test", K::Date, &C::backtest, &C::Backtest::first_test));
+  s.push_back(choice("backtest", "init", &C::backtest, &C::Backtest::init, {"scratch", "warm"}));
+  s.push_back(ranged("backtest", "quantile", K::Float, &C::backtest, &C::Backtest::quantile, 0.001, 0.5));
+  s.push_back(ranged("backtest", "cost_bps", K::Float, &C::backtest, &C::Backtest::cost_bps, 0, 10000));
+  s.push_back(bind("backtest", "out_dir", K::String, &C::backtest, &C::Backtest::out_dir));
+}
+
 }  // namespace
 
 std::vector<KeySpec> make_schema() {
@@ -107,6 +123,7 @@ std::vector<KeySpec> make_schema() {
   add_data_and_model(s);
   add_train(s);
   add_runtime(s);
+  add_backtest(s);
   return s;
 }
 

@@ -77,6 +77,26 @@ nlohmann::json to_json(const PredictSummary& s) {
                        {"reasons", t.reasons}, {"loader_read", t.loader_read}, {"total", t.total}}}};
 }
 
+PredictionSet score_shard(comm::Communicator& comm, const Config& config, const FeatureStoreInfo& store,
+                          Predictor& predictor, const std::vector<int64_t>& asof, ScoreTimings& timings) {
+  const int64_t group = store::kFeatureChunkTickers;  // the rows of one HDF5 chunk of /features
+  // Fixed global tiles of about one batch of tickers (the forward of one tile overlaps the read of
+  // the next), the same at every rank count: ranks own whole tiles and batches never span two, so
+  // every window is scored in the same batch, and predictions are bit-identical at any rank count.
+  const int64_t batch = comm::allreduce<int64_t>(comm, predictor.batch_size(), comm::ReduceOp::min);
+  ScoreOptions options;
+  options.max_rows = (std::max(config.loader.chunk_tickers, batch) + group - 1) / group * group;
+  const auto rows = ticker_shard(store.tickers_count(), comm.size(), comm.rank(), options.max_rows);
+  spdlog::debug("predict: rank {} scores tickers [{}, {}) at {} as-of bars on {}, batch {}, tiles of {} tickers",
+                comm.rank(), rows.first, rows.second, asof.size(), predictor.device().str(), predictor.batch_size(),
+                options.max_rows);
+  options.prefetch = config.loader.prefetch;
+  options.batch = batch;
+  PredictionSet set;
+  run_agreed(comm, [&] { set = predictor.score(store, rows, asof, options, timings); });
+  return set;
+}
+
 PredictSummary run_prediction(RankContext& ctx, const Config& config, const PredictRequest& request) {
   comm::Communicator& comm = ctx.comm();
   const auto t_start = Clock::now();
@@ -94,23 +114,9 @@ PredictSummary run_prediction(RankContext& ctx, const Config& config, const Pred
     predictor = std::make_unique<Predictor>(checkpoint, store, device, request.batch_size);
   });
   const double load_s = seconds_since(t_start);
-  const int64_t group = store::kFeatureChunkTickers;  // the rows of one HDF5 chunk of /features
-  // Fixed global tiles of about one batch of tickers (the forward of one tile overlaps the read of
-  // the next), the same at every rank count: ranks own whole tiles and batches never span two, so
-  // every window is scored in the same batch, and predictions are bit-identical at any rank count.
-  const int64_t batch = comm::allreduce<int64_t>(comm, predictor->batch_size(), comm::ReduceOp::min);
-  ScoreOptions options;
-  options.max_rows = (std::max(config.loader.chunk_tickers, batch) + group - 1) / group * group;
-  const auto rows = ticker_shard(store.tickers_count(), ctx.size(), ctx.rank(), options.max_rows);
-  spdlog::debug("predict: rank {} scores tickers [{}, {}) at {} as-of bars on {}, batch {}, tiles of {} tickers",
-                ctx.rank(), rows.first, rows.second, asof.size(), device.str(), predictor->batch_size(),
-                options.max_rows);
-  options.prefetch = config.loader.prefetch;
-  options.batch = batch;
   ScoreTimings st;
-  PredictionSet set;
   auto t0 = Clock::now();
-  run_agreed(comm, [&] { set = predictor->score(store, rows, asof, options, st); });
+  PredictionSet set = score_shard(comm, config, store, *predictor, asof, st);
   const double score_s = seconds_since(t0);
   t0 = Clock::now();
   const auto scored_here = static_cast<int64_t>(set.rows.size());

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.hpp"
+#include "predict/predictor.hpp"
 #include "runtime/rank_context.hpp"
 
 namespace tickstream {
@@ -42,6 +43,12 @@ struct PredictSummary {
 
 // The summary as JSON (the benchmark's "prediction" object; the debug log).
 nlohmann::json to_json(const PredictSummary& s);
+
+// Collective (the batch size is agreed; a failure on any rank ends it on all): this rank's
+// predictions at bars `asof` over its ticker shard (predict/scoring_plan.hpp: fixed global
+// tiles), unranked. Runs with no other HDF5 work in the process.
+PredictionSet score_shard(comm::Communicator& comm, const Config& config, const FeatureStoreInfo& store,
+                          Predictor& predictor, const std::vector<int64_t>& asof, ScoreTimings& timings);
 
 // Collective. Scores, ranks and writes; returns the run's summary.
 PredictSummary run_prediction(RankContext& ctx, const Config& config, const PredictRequest& request);

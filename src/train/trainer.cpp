@@ -20,6 +20,7 @@
 #include "train/metrics_log.hpp"
 #include "train/precision.hpp"
 #include "train/schedule.hpp"
+#include "train/tensorboard.hpp"
 #include "train/train_step.hpp"
 
 namespace tickstream {
@@ -47,6 +48,7 @@ struct TrainerState {
   LrSchedule schedule;
   CheckpointState ckpt;  // position, early stopping, identity; kept current
   std::optional<MetricsLog> log;
+  std::optional<TensorBoardWriter> tensorboard;  // rank 0, when [train] tensorboard_dir is set
   TrainReport report;
   int64_t run_start = 0;  // step this process started at
   int64_t saved_step = -1;  // step of the last checkpoint this process wrote
@@ -115,6 +117,15 @@ void restore(TrainerState& s) {
                 s.ckpt.step_in_epoch, s.ckpt.steps_per_epoch, old.step);
   }
   if (s.root()) spdlog::info("resume: {} (step {}, epoch {}, batch {})", *path, old.step, old.epoch, old.step_in_epoch);
+}
+
+// Starts from another run's weights (same model and features); everything else starts fresh.
+void warm_start(TrainerState& s, const std::string& path) {
+  require_same_model(read_checkpoint_state(path), s.ckpt, path);
+  const CheckpointState old = load_checkpoint(path, *s.model, nullptr, /*restore_rng=*/false, s.options.device);
+  TS_REQUIRE_INPUT(old.n_features == s.ckpt.n_features, "{}: trained on {} features, the store has {}", path,
+                   old.n_features, s.ckpt.n_features);
+  if (s.root()) spdlog::info("train: weights from {} (step {})", path, old.step);
 }
 
 std::string write_checkpoint(TrainerState& s) {
@@ -191,6 +202,7 @@ bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double w
     record["stall_fraction"] = std::isfinite(stall) ? nlohmann::json(stall) : nlohmann::json();
     record["device_memory_mb"] = memory;
     s.log->write(record);
+    if (s.tensorboard) write_evaluation_scalars(*s.tensorboard, record), s.tensorboard->flush();
     spdlog::info("eval step {}: val_loss {:.5f}  IC {:.4f}  rank IC {:.4f}  ICIR {:.3f}  dir acc {:.4f}", s.ckpt.step,
               e.val_loss, e.metrics.ic, e.metrics.rank_ic, e.metrics.icir, e.metrics.dir_acc);
   }
@@ -211,6 +223,7 @@ void progress_line(TrainerState& s, double lr, double samples_per_s, double wall
   const ProgressRecord p{s.ckpt.step, s.schedule.total_steps, s.ckpt.epoch, loss, lr, samples_per_s, wall_s,
                          s.run_start};
   spdlog::info("{}", format_progress(p));
+  if (s.tensorboard) write_progress_scalars(*s.tensorboard, p);
 }
 
 }  // namespace
@@ -239,8 +252,11 @@ Trainer::Trainer(const Config& config, comm::Communicator& comm, comm::Communica
   s.ckpt.feature_std = norm.std;
   s.ckpt.features_hash = norm.features_hash;
   if (options.resume) restore(s);
+  else if (!options.init_weights.empty()) warm_start(s, options.init_weights);
   s.sync->broadcast_parameters();
   if (options.metrics_log && s.root()) s.log.emplace(config.train.metrics, /*append=*/options.resume);
+  if (options.metrics_log && s.root() && !config.train.tensorboard_dir.empty())
+    s.tensorboard.emplace(config.train.tensorboard_dir, /*append=*/options.resume);
 }
 
 Trainer::~Trainer() = default;
@@ -322,6 +338,7 @@ void finish(TrainerState& s, int64_t run_start, double wall, double step_time) {
   if (done && s.options.evaluate && s.loss_count > 0)
     evaluate_and_log(s, s.schedule.at(s.ckpt.step), s.report.samples_per_s, s.ckpt.wall_s);
   s.report.checkpoint = write_checkpoint(s);
+  if (s.tensorboard) s.tensorboard->flush();
   s.report.parameters_fnv1a = s.sync->parameter_checksum();
 }
 

@@ -28,6 +28,9 @@ struct TrainOptions {
   // Normalization statistics to train with instead of the store's /stats (a walk-forward fold
   // fits its own over its train window); null: /stats.
   const NormalizationStats* normalization = nullptr;
+  // A checkpoint whose weights start training (a warm-started walk-forward fold); "" = the seed's
+  // initialization. The optimizer, schedule and data position start fresh.
+  std::string init_weights;
 };
 
 struct TrainReport {
