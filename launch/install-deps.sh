@@ -11,7 +11,8 @@ TORCH_PIN="torch==2.13.0"
 # Arrow/Parquet C++ for `ingest` of Parquet files: the libraries and headers inside pyarrow's wheel
 # (Debian 12 has no libarrow-dev; cmake/Arrow.cmake). polars, numpy, h5py: the pyarrow and polars peers
 # of `bench ingest` (pyarrow 26 needs numpy 2, which Debian 12 does not have).
-PY_PINS=("pyarrow==26.0.1" "polars==1.44.2" "numpy==2.4.6" "h5py==3.16.0")
+PY_PINS=("pyarrow==26.0.1" "polars==1.44.2" "numpy==2.4.6" "h5py==3.16.0"
+         "tensorboard==2.21.0")  # tensorboard: viewing and testing the event files (no TensorFlow)
 VENV="${TICKSTREAM_VENV:-$ROOT/.venv}"
 
 PACKAGES=(

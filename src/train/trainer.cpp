@@ -257,6 +257,7 @@ Trainer::Trainer(const Config& config, comm::Communicator& comm, comm::Communica
   if (options.metrics_log && s.root()) s.log.emplace(config.train.metrics, /*append=*/options.resume);
   if (options.metrics_log && s.root() && !config.train.tensorboard_dir.empty())
     s.tensorboard.emplace(config.train.tensorboard_dir, /*append=*/options.resume);
+  if (s.tensorboard && options.resume) s.tensorboard->resumed_after(s.ckpt.step);
 }
 
 Trainer::~Trainer() = default;
