@@ -22,6 +22,7 @@ void add_features(CLI::App& app, CommandRunner& runner);
 void add_train(CLI::App& app, CommandRunner& runner);
 void add_predict(CLI::App& app, CommandRunner& runner);
 void add_backtest(CLI::App& app, CommandRunner& runner);
+void add_sweep(CLI::App& app, CommandRunner& runner);
 void add_bench(CLI::App& app, CommandRunner& runner);
 void add_version(CLI::App& app, CommandRunner& runner);
 

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   add_train(app, runner);
   add_predict(app, runner);
   add_backtest(app, runner);
+  add_sweep(app, runner);
   add_bench(app, runner);
   add_version(app, runner);
   try {

@@ -7,6 +7,7 @@
 #include "bench/bench_train.hpp"
 #include "train/train_command.hpp"
 #include "research/backtest.hpp"
+#include "research/sweep.hpp"
 
 namespace tickstream {
 
@@ -14,6 +15,7 @@ int run_ml_entry(RankContext& ctx, const std::string& command, const nlohmann::j
   if (command == "train") return train_command(ctx, args);
   if (command == "predict") return predict_command(ctx, args);
   if (command == "backtest") return backtest_command(ctx, args);
+  if (command == "sweep") return sweep_command(ctx, args);
   if (command == "bench-train-worker") return bench_train_worker(ctx, args);
   if (command == "bench-predict-worker") return bench_predict_worker(ctx, args);
   TS_INTERNAL_ERROR("the ML library has no command '{}'", command);

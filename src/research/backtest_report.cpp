@@ -94,10 +94,10 @@ int backtest_command(RankContext& ctx, const nlohmann::json& args) {
     fmt::print("backtest: {} folds out of sample: IC {:.4f}  rank IC {:.4f}  ICIR {:.3f}; mean fold rank IC {:.4f} "
                "(oracle IC {:.4f})\n", r.folds.size(), r.overall.ic, r.overall.rank_ic, r.overall.icir,
                o["mean_fold_rank_ic"].is_number() ? o["mean_fold_rank_ic"].get<double>() : std::nan(""), r.oracle_ic);
-    fmt::print("backtest: long-short top/bottom {:.0f}% at {} bps over {} bars: annual return {:.2%}  volatility "
-               "{:.2%}  information ratio {:.2f}  max drawdown {:.2%}  turnover {:.1%}/bar\n", 100 * r.portfolio.quantile,
-               r.portfolio.cost_bps, p.days, p.annual_return, p.annual_volatility, p.information_ratio, p.max_drawdown,
-               p.turnover);
+    fmt::print("backtest: long-short top/bottom {:.0f}% at {} bps over {} bars: annual return {:.2f}%  volatility "
+               "{:.2f}%  information ratio {:.2f}  max drawdown {:.2f}%  turnover {:.1f}%/bar\n",
+               100 * r.portfolio.quantile, r.portfolio.cost_bps, p.days, 100 * p.annual_return,
+               100 * p.annual_volatility, p.information_ratio, 100 * p.max_drawdown, 100 * p.turnover);
     fmt::print("backtest: wrote {}/backtest.json, {}/portfolio.csv\n", config.backtest.out_dir, config.backtest.out_dir);
   });
   return 0;

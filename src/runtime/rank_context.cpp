@@ -13,6 +13,20 @@
 
 namespace tickstream {
 
+struct RankContext::Frame {
+  MPI_Comm mpi = MPI_COMM_NULL;  // the group's communicator
+  std::unique_ptr<comm::Communicator> outer_comm;
+  int outer_rank = 0, outer_size = 1;
+};
+
+namespace {
+
+MPI_Comm current_mpi(const std::vector<std::unique_ptr<RankContext::Frame>>& groups) {
+  return groups.empty() ? MPI_COMM_WORLD : groups.back()->mpi;
+}
+
+}  // namespace
+
 RankContext::RankContext(int& argc, char**& argv, const RankContextOptions& options) {
   int initialized = 0;
   MPI_Initialized(&initialized);
@@ -38,11 +52,34 @@ RankContext::RankContext(int& argc, char**& argv, const RankContextOptions& opti
 }
 
 std::unique_ptr<comm::Communicator> RankContext::make_communicator(comm::CommOptions options) const {
-  return comm::make_mpi_communicator(MPI_COMM_WORLD, std::move(options));
+  return comm::make_mpi_communicator(current_mpi(groups_), std::move(options));
+}
+
+std::unique_ptr<RankContext::Group> RankContext::enter_group(int color) {
+  auto frame = std::make_unique<Frame>();
+  TS_CHECK_MPI(MPI_Comm_split(current_mpi(groups_), color, rank_, &frame->mpi));
+  MPI_Comm_set_errhandler(frame->mpi, MPI_ERRORS_RETURN);
+  frame->outer_rank = rank_, frame->outer_size = size_;
+  TS_CHECK_MPI(MPI_Comm_rank(frame->mpi, &rank_));
+  TS_CHECK_MPI(MPI_Comm_size(frame->mpi, &size_));
+  frame->outer_comm = std::move(comm_);
+  groups_.push_back(std::move(frame));
+  comm_ = make_communicator({});
+  return std::make_unique<Group>(*this);
+}
+
+void RankContext::leave_group() {
+  TS_CHECK(!groups_.empty(), "leave_group without a group");
+  Frame& f = *groups_.back();
+  comm_ = std::move(f.outer_comm);
+  rank_ = f.outer_rank, size_ = f.outer_size;
+  MPI_Comm_free(&f.mpi);
+  groups_.pop_back();
 }
 
 
 RankContext::~RankContext() {
+  while (!groups_.empty()) leave_group();
   comm_.reset();  // frees its MPI communicators before MPI_Finalize
   if (owns_kokkos_) Kokkos::finalize();
   int finalized = 0;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "comm/communicator.hpp"
 #include "runtime/placement.hpp"
@@ -22,11 +23,29 @@ class RankContext {
   RankContext(const RankContext&) = delete;
   RankContext& operator=(const RankContext&) = delete;
 
-  // The job's host communicator (MPI over every rank, CommOptions' default timeout): every
-  // collective of a command goes through it or one made by make_communicator.
+  // The job's host communicator (MPI over every rank of the current group, CommOptions' default
+  // timeout): every collective of a command goes through it or one made by make_communicator.
   comm::Communicator& comm() { return *comm_; }
-  // A further host communicator over every rank (its own sequence and arrival board). Collective.
+  // A further host communicator over every rank of the current group (its own sequence and
+  // arrival board). Collective.
   std::unique_ptr<comm::Communicator> make_communicator(comm::CommOptions options) const;
+
+  // Until the returned guard ends, comm(), make_communicator(), rank(), size() and is_root() cover
+  // only the ranks that passed the same `color` (MPI_Comm_split of the current group, in rank
+  // order): a sweep runs one training per group with the commands' code unchanged. Devices,
+  // local rank and log prefixes stay the job's. Collective over the current group.
+  class Group {
+   public:
+    explicit Group(RankContext& ctx) : ctx_(ctx) {}
+    ~Group() { ctx_.leave_group(); }
+    Group(const Group&) = delete;
+    Group& operator=(const Group&) = delete;
+
+   private:
+    RankContext& ctx_;
+  };
+  [[nodiscard]] std::unique_ptr<Group> enter_group(int color);
+  struct Frame;  // a group entered: its MPI communicator and what it replaced (rank_context.cpp)
   int rank() const { return rank_; }
   int size() const { return size_; }
   int local_rank() const { return local_rank_; }
@@ -44,6 +63,7 @@ class RankContext {
 
  private:
   void setup_logging(const RankContextOptions& options);
+  void leave_group();
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   std::string host_;
   bool owns_mpi_ = false;
@@ -52,6 +72,7 @@ class RankContext {
   DeviceRequest device_request_ = DeviceRequest::automatic;
   bool oversubscribe_gpus_ = false;
   std::unique_ptr<comm::Communicator> comm_;
+  std::vector<std::unique_ptr<Frame>> groups_;  // innermost last
 };
 
 // "Open MPI v4.1.4, ..." (the first line of MPI_Get_library_version).
