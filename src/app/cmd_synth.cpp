@@ -18,6 +18,9 @@ void add_synth(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--seed", spec->seed, "Random seed")->capture_default_str();
   cmd->add_option("--signal", spec->signal, "Strength of the planted signal (about its IC)")
       ->check(CLI::Range(0.0, 0.5))->capture_default_str();
+  cmd->add_option("--signal-from", spec->signal_from,
+                  "Plant the signal only from this session on (a signal the past does not have: leak tests)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   auto* dest = cmd->add_option_group("output", "Where to write");
   dest->add_option("--csv-dir", out->csv_dir, "Write one yfinance-style CSV per ticker here");
   dest->add_option("--store", out->store, "Write a store straight away");

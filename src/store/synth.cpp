@@ -160,6 +160,7 @@ struct BarShape {
   int64_t bps = 1;
   double signal = 0.0;        // a
   double signal_rest = 1.0;   // sqrt(1 - a^2)
+  int64_t signal_from = 0;    // first bar whose return carries the signal
   double halt_prob = 0.002;
   double profile_norm = 1.0;  // mean of the unnormalized intraday volume profile
 };
@@ -195,7 +196,8 @@ BarPrices step_bar(const TickerParams& p, const BarShape& shape, const SynthFact
                    const BarDraws& d, TickerState& st) {
   const auto ut = static_cast<size_t>(t);
   const double sigma = std::sqrt(st.h);
-  const double e = sigma * (shape.signal * st.zprev + shape.signal_rest * d.eps);
+  const bool planted = t >= shape.signal_from;
+  const double e = sigma * (planted ? shape.signal * st.zprev + shape.signal_rest * d.eps : d.eps);
   const double sector = f.sector[static_cast<size_t>(p.sector)][ut];
   const double factor = p.beta * f.market[ut] + p.gamma * sector;
   double r = factor + e;
@@ -293,6 +295,7 @@ BarShape make_bar_shape(const SynthSpec& spec) {
   shape.bps = synth_bars_per_session(spec);
   shape.signal = checked_signal(spec);
   shape.signal_rest = std::sqrt(1.0 - shape.signal * shape.signal);
+  shape.signal_from = spec.signal_from * shape.bps;
   shape.halt_prob = shape.bps == 1 ? 0.002 : 0.0005;
   double sum = 0.0;
   for (int64_t k = 0; k < shape.bps; ++k) sum += intraday_profile(k, shape.bps);

@@ -15,6 +15,7 @@ struct SynthSpec {
   std::string freq = "1d";     // "1d" or "1min" (390 bars per session)
   uint64_t seed = 42;
   double signal = 0.05;        // strength of the planted predictable component (about its IC)
+  int64_t signal_from = 0;     // the signal drives returns only from this session on (0: always)
 };
 
 // Bars per session for the spec's frequency (1 or 390); throws InputError on another frequency.
