@@ -78,20 +78,20 @@ std::vector<TrialSpec> grid_trials(const toml::table& grid, const std::string& s
 // One draw of a distribution table ({uniform = [a, b]}, ...).
 std::string draw(const toml::table& dist, std::mt19937_64& rng, const std::string& at) {
   TS_REQUIRE_INPUT(dist.size() == 1, "{}: expected one of uniform, log_uniform, int_uniform, choice", at);
-  const auto& [kind, node] = *dist.begin();
-  const toml::array* a = node.as_array();
-  TS_REQUIRE_INPUT(a && !a->empty(), "{}: {}: expected a list", at, kind.str());
+  const std::string kind(dist.begin()->first.str());
+  const toml::array* a = dist.begin()->second.as_array();
+  TS_REQUIRE_INPUT(a && !a->empty(), "{}: {}: expected a list", at, kind);
   if (kind == "choice") return value_text(*a->get(std::uniform_int_distribution<size_t>(0, a->size() - 1)(rng)), at);
   TS_REQUIRE_INPUT(a->size() == 2 && (*a)[0].is_number() && (*a)[1].is_number(), "{}: {}: expected [low, high]", at,
-                   kind.str());
+                   kind);
   const double lo = (*a)[0].value<double>().value(), hi = (*a)[1].value<double>().value();
-  TS_REQUIRE_INPUT(lo <= hi, "{}: {}: low {} > high {}", at, kind.str(), lo, hi);
+  TS_REQUIRE_INPUT(lo <= hi, "{}: {}: low {} > high {}", at, kind, lo, hi);
   if (kind == "uniform") return fmt::format("{}", std::uniform_real_distribution<double>(lo, hi)(rng));
   if (kind == "int_uniform")
     return fmt::format("{}", std::uniform_int_distribution<int64_t>(static_cast<int64_t>(std::ceil(lo)),
                                                                    static_cast<int64_t>(std::floor(hi)))(rng));
   TS_REQUIRE_INPUT(kind == "log_uniform", "{}: unknown distribution \"{}\" (uniform, log_uniform, int_uniform, choice)",
-                   at, kind.str());
+                   at, kind);
   TS_REQUIRE_INPUT(lo > 0, "{}: log_uniform: low must be > 0", at);
   return fmt::format("{}", std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(rng)));
 }
