@@ -57,19 +57,22 @@ std::string stored_key(const StoreReader& r) {
   return h5::has_attr(ds.id(), "cache_key") ? h5::get_attr_string(ds.id(), "cache_key") : "";
 }
 
-// Training-period statistics over valid feature rows (all bars when no period is configured).
+// Training-period statistics over valid feature rows (all bars when no period is configured),
+// one partial per block of kFeatureChunkTickers rows merged in block order: the same bytes at any
+// rank count (ranks own whole blocks).
 RunningStats train_stats(comm::Communicator& comm, const Config& c, const FeatureBlock& f, const std::vector<int64_t>& time,
                          int64_t rows, int64_t& train_rows) {
   // A date-only train_end includes every bar of that day (intraday stores): period_bars.
   const BarRange period = period_bars(time, c.data.train_start, c.data.train_end);
   const int64_t first = period.first, last = period.last + 1;
-  RunningStats local(kFeatureCount);
   const auto bars = static_cast<int64_t>(time.size());
+  std::vector<RunningStats> blocks;
   for (int64_t r = 0; r < rows; ++r) {
+    if (r % store::kFeatureChunkTickers == 0) blocks.emplace_back(kFeatureCount);
     const size_t o = static_cast<size_t>(r * bars + first);
-    local.add_rows(f.features.data() + o * kFeatureCount, last - first, f.feature_valid.data() + o);
+    blocks.back().add_rows(f.features.data() + o * kFeatureCount, last - first, f.feature_valid.data() + o);
   }
-  RunningStats all = allreduce_stats(comm, local);
+  RunningStats all = merge_blocks(comm, blocks, kFeatureCount);
   train_rows = all.counts().empty() ? 0 : all.counts()[0];
   return all;
 }

@@ -119,22 +119,27 @@ std::vector<double> RunningStats::stddevs() const {
   return out;
 }
 
-RunningStats allreduce_stats(comm::Communicator& comm, const RunningStats& local) {
-  const std::vector<int64_t> widths = comm::allgather<int64_t>(comm, local.features());
+RunningStats merge_blocks(comm::Communicator& comm, const std::vector<RunningStats>& blocks, int64_t features) {
+  const std::vector<int64_t> widths = comm::allgather<int64_t>(comm, features);
   for (size_t r = 0; r < widths.size(); ++r)
-    TS_CHECK(widths[r] == widths[0], "allreduce_stats: rank {} has {} features, rank 0 has {}", r,
-             widths[r], widths[0]);
-  const std::vector<FeatureMoments> all = comm::allgatherv(comm, local.moments());
-  const auto width = static_cast<size_t>(widths[0]);
-  TS_CHECK(all.size() == width * widths.size(), "allreduce_stats: gathered {} moments, expected {}",
-           all.size(), width * widths.size());
-  RunningStats merged(widths[0]);
-  for (size_t r = 0; r < widths.size(); ++r) {  // rank order, the same on every rank
-    const auto first = all.begin() + static_cast<std::ptrdiff_t>(r * width);
-    const auto last = first + static_cast<std::ptrdiff_t>(width);
-    merged.merge(RunningStats(std::vector<FeatureMoments>(first, last)));
+    TS_CHECK(widths[r] == widths[0], "merge_blocks: rank {} has {} features, rank 0 has {}", r, widths[r], widths[0]);
+  std::vector<FeatureMoments> mine;
+  for (const RunningStats& b : blocks) {
+    TS_CHECK(b.features() == features, "merge_blocks: a block of {} features, expected {}", b.features(), features);
+    mine.insert(mine.end(), b.moments().begin(), b.moments().end());
+  }
+  const std::vector<FeatureMoments> all = comm::allgatherv(comm, mine);
+  const auto width = static_cast<size_t>(features);
+  RunningStats merged(features);
+  for (size_t at = 0; width > 0 && at < all.size(); at += width) {  // block order, the same on every rank
+    const auto first = all.begin() + static_cast<std::ptrdiff_t>(at);
+    merged.merge(RunningStats(std::vector<FeatureMoments>(first, first + static_cast<std::ptrdiff_t>(width))));
   }
   return merged;
+}
+
+RunningStats allreduce_stats(comm::Communicator& comm, const RunningStats& local) {
+  return merge_blocks(comm, {local}, local.features());
 }
 
 }  // namespace tickstream

@@ -83,4 +83,10 @@ class RunningStats {
 // otherwise every rank throws InternalError. Costs one allgather of 32 bytes per feature per rank.
 RunningStats allreduce_stats(comm::Communicator& comm, const RunningStats& local);
 
+// Collective: every rank's `blocks` (statistics of consecutive blocks of rows; ranks hold
+// consecutive blocks in rank order) merged one block at a time in global block order, on every
+// rank. The result depends only on how the rows are cut into blocks, not on how the blocks are
+// spread over the ranks: with fixed blocks, 1, 2 and 3 ranks give the same bytes.
+RunningStats merge_blocks(comm::Communicator& comm, const std::vector<RunningStats>& blocks, int64_t features);
+
 }  // namespace tickstream

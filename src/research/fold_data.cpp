@@ -16,24 +16,28 @@ namespace {
 constexpr int64_t kRowBlock = 64;  // tickers read at a time
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// /features rows [begin, end) x bars `r` into `stats`, a block of tickers at a time, row by row.
-void add_feature_rows(const StoreReader& reader, int64_t begin, int64_t end, const BarRange& r, RunningStats& stats) {
-  const int64_t f = stats.features(), bars = r.size();
+// /features rows [begin, end) x bars `r`, a partial per block of kFeatureChunkTickers rows (the
+// features stage's blocks: `begin` is a multiple of it).
+std::vector<RunningStats> block_stats(const StoreReader& reader, int64_t begin, int64_t end, const BarRange& r,
+                                      int64_t features) {
+  const int64_t bars = r.size(), block = store::kFeatureChunkTickers;
   h5::Handle values = h5::open_dataset(reader.root(), store::path::kFeatureValues);
   h5::Handle valid = h5::open_dataset(reader.root(), store::path::kFeatureValid);
   std::vector<float> x;
   std::vector<uint8_t> ok;
-  for (int64_t b = begin; b < end; b += kRowBlock) {
-    const int64_t rows = std::min(kRowBlock, end - b);
-    x.resize(static_cast<size_t>(rows * bars * f)), ok.resize(static_cast<size_t>(rows * bars));
+  std::vector<RunningStats> out;
+  for (int64_t b = begin; b < end; b += block) {
+    const int64_t rows = std::min(block, end - b);
+    x.resize(static_cast<size_t>(rows * bars * features)), ok.resize(static_cast<size_t>(rows * bars));
     const auto row0 = static_cast<hsize_t>(b), bar0 = static_cast<hsize_t>(r.first);
     h5::read_slab(reader.file(), values.id(), H5T_NATIVE_FLOAT, {row0, bar0, 0},
-                  {static_cast<hsize_t>(rows), static_cast<hsize_t>(bars), static_cast<hsize_t>(f)}, x.data());
+                  {static_cast<hsize_t>(rows), static_cast<hsize_t>(bars), static_cast<hsize_t>(features)}, x.data());
     h5::read_slab(reader.file(), valid.id(), H5T_NATIVE_UINT8, {row0, bar0},
                   {static_cast<hsize_t>(rows), static_cast<hsize_t>(bars)}, ok.data());
-    for (int64_t i = 0; i < rows; ++i)
-      stats.add_rows(x.data() + i * bars * f, bars, ok.data() + i * bars);
+    out.emplace_back(features);
+    for (int64_t i = 0; i < rows; ++i) out.back().add_rows(x.data() + i * bars * features, bars, ok.data() + i * bars);
   }
+  return out;
 }
 
 }  // namespace
@@ -44,9 +48,9 @@ NormalizationStats fit_window_stats(comm::Communicator& comm, const std::string&
   const auto owners = balanced_owners_grouped(std::vector<int64_t>(static_cast<size_t>(info.tickers_count()), 1),
                                               comm.size(), store::kFeatureChunkTickers);
   const auto [begin, end] = owned_range(owners, comm.rank());
-  RunningStats local(info.features());
-  if (!train.empty()) add_feature_rows(reader, begin, end, train, local);
-  const RunningStats all = allreduce_stats(comm, local);
+  const std::vector<RunningStats> blocks =
+      train.empty() ? std::vector<RunningStats>{} : block_stats(reader, begin, end, train, info.features());
+  const RunningStats all = merge_blocks(comm, blocks, info.features());
   return NormalizationStats{all.means(), all.stddevs()};
 }
 

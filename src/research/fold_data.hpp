@@ -13,9 +13,9 @@
 namespace tickstream {
 
 // Collective: mean and std of every feature over the /features rows valid in bars `train`, all
-// tickers. The rows are split over the ranks and merged as the features stage splits and merges
-// them (features/running_stats.hpp), so over the features stage's own train period, at the same
-// rank count, this gives its /stats bit for bit.
+// tickers, in the features stage's fixed blocks of tickers merged in block order
+// (features/running_stats.hpp: merge_blocks): over the features stage's own train period this is
+// its /stats bit for bit, at any rank count.
 NormalizationStats fit_window_stats(comm::Communicator& comm, const std::string& store, const BarRange& train);
 
 // Realized outcomes of rows [begin, end) at bars `bars` (row-major [rows, bars.size()]).
