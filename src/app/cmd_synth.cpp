@@ -21,6 +21,12 @@ void add_synth(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--signal-from", spec->signal_from,
                   "Plant the signal only from this session on (a signal the past does not have: leak tests)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--halt-prob", spec->halt_prob,
+                  "Chance of a single-bar halt per bar (default 0.002 for daily bars, 0.0005 for 1-minute)")
+      ->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--exchanges", spec->exchanges,
+                  "Exchanges, each with its own holidays (ticker i on exchange i mod N); the store's axis is their union")
+      ->check(CLI::Range(1, 64))->capture_default_str();
   auto* dest = cmd->add_option_group("output", "Where to write");
   dest->add_option("--csv-dir", out->csv_dir, "Write one yfinance-style CSV per ticker here");
   dest->add_option("--store", out->store, "Write a store straight away");

@@ -17,8 +17,29 @@ constexpr int64_t kRowsPerRead = 256;
 
 struct Coverage {
   int64_t valid = 0, in_span = 0;
+  int64_t tickers_with_gaps = 0, largest_gap = 0;
   nlohmann::json per_ticker = nlohmann::json::array();
 };
+
+// One ticker's row: its listing span, bars, and the missing bars inside the span (count, longest run).
+struct RowCoverage {
+  int64_t first = -1, last = -1, count = 0, missing = 0, largest_gap = 0;
+};
+
+RowCoverage row_coverage(const uint8_t* valid, int64_t bars) {
+  RowCoverage r;
+  int64_t run = 0;
+  for (int64_t t = 0; t < bars; ++t) {
+    if (!valid[t]) {
+      ++run;
+      continue;
+    }
+    if (r.first < 0) r.first = t;
+    else r.missing += run, r.largest_gap = std::max(r.largest_gap, run);  // a gap inside the span
+    run = 0, r.last = t, ++r.count;
+  }
+  return r;
+}
 
 Coverage scan_coverage(const StoreReader& r) {
   Coverage c;
@@ -32,17 +53,14 @@ Coverage scan_coverage(const StoreReader& r) {
     valid.resize(static_cast<size_t>(rows * t_len));
     h5::read_rows(r.file(), ds.id(), H5T_NATIVE_UINT8, begin, rows, valid.data());
     for (int64_t row = 0; row < rows; ++row) {
-      int64_t first = -1, last = -1, count = 0;
-      for (int64_t t = 0; t < t_len; ++t) {
-        if (!valid[static_cast<size_t>(row * t_len + t)]) continue;
-        if (first < 0) first = t;
-        last = t, ++count;
-      }
-      c.valid += count;
-      c.in_span += first < 0 ? 0 : last - first + 1;
-      nlohmann::json e{{"ticker", r.tickers()[static_cast<size_t>(begin + row)]}, {"bars", count}};
-      e["first_time"] = first < 0 ? nlohmann::json() : nlohmann::json(format_timestamp(time[first]));
-      e["last_time"] = last < 0 ? nlohmann::json() : nlohmann::json(format_timestamp(time[last]));
+      const RowCoverage rc = row_coverage(valid.data() + row * t_len, t_len);
+      c.valid += rc.count;
+      c.in_span += rc.first < 0 ? 0 : rc.last - rc.first + 1;
+      c.tickers_with_gaps += rc.missing > 0, c.largest_gap = std::max(c.largest_gap, rc.largest_gap);
+      nlohmann::json e{{"ticker", r.tickers()[static_cast<size_t>(begin + row)]}, {"bars", rc.count},
+                       {"missing_bars", rc.missing}, {"largest_gap", rc.largest_gap}};
+      e["first_time"] = rc.first < 0 ? nlohmann::json() : nlohmann::json(format_timestamp(time[rc.first]));
+      e["last_time"] = rc.last < 0 ? nlohmann::json() : nlohmann::json(format_timestamp(time[rc.last]));
       c.per_ticker.push_back(std::move(e));
     }
   }
@@ -98,6 +116,8 @@ nlohmann::json inspect_store(const std::string& path) {
   j["fletcher32"] = fletcher;
   j["oracle_ic"] = h5::has_attr(r.root(), "oracle_ic") ? nlohmann::json(h5::get_attr_double(r.root(), "oracle_ic"))
                                                        : nlohmann::json();
+  j["tickers_with_gaps"] = c.tickers_with_gaps;
+  j["largest_gap"] = c.largest_gap;
   j["per_ticker"] = c.per_ticker;
   return j;
 }
@@ -134,6 +154,8 @@ std::string format_inspect(const nlohmann::json& j) {
   s += fmt::format("time       {} .. {}\n", plain(j["first_time"]), plain(j["last_time"]));
   s += fmt::format("missing    {:.4f} of all cells, {:.4f} inside listing spans\n",
                    j["missing_fraction"].get<double>(), j["missing_in_span_fraction"].get<double>());
+  s += fmt::format("gaps       {} tickers miss bars inside their listing span; the longest gap {} bars\n",
+                   j["tickers_with_gaps"].dump(), j["largest_gap"].dump());
   s += fmt::format("file       {:.1f} MB, fletcher32 {}\n", j["file_bytes"].get<double>() / 1e6,
                    j["fletcher32"].get<bool>() ? "on" : "off");
   for (const auto& [name, shape] : j["chunks"].items()) s += fmt::format("chunks     {} {}\n", name, shape.dump());
@@ -141,8 +163,9 @@ std::string format_inspect(const nlohmann::json& j) {
   const auto& per = j["per_ticker"];
   const size_t shown = std::min<size_t>(per.size(), 5);
   for (size_t i = 0; i < shown; ++i)
-    s += fmt::format("  {:<8} {} .. {} {} bars\n", plain(per[i]["ticker"]), plain(per[i]["first_time"]),
-                     plain(per[i]["last_time"]), plain(per[i]["bars"]));
+    s += fmt::format("  {:<8} {} .. {} {} bars, {} missing (longest gap {})\n", plain(per[i]["ticker"]),
+                     plain(per[i]["first_time"]), plain(per[i]["last_time"]), plain(per[i]["bars"]),
+                     plain(per[i]["missing_bars"]), plain(per[i]["largest_gap"]));
   if (per.size() > shown) s += fmt::format("  ... {} more tickers (--json lists all)\n", per.size() - shown);
   return s;
 }

@@ -8,7 +8,9 @@
 namespace tickstream {
 
 // Reads the store serially. Keys: tickers, bars, frequency, first_time, last_time,
-// missing_fraction, missing_in_span_fraction, oracle_ic (null unless synthetic), per_ticker,
+// missing_fraction, missing_in_span_fraction, tickers_with_gaps, largest_gap, oracle_ic (null
+// unless synthetic), per_ticker ({ticker, bars, missing_bars, largest_gap, first_time,
+// last_time}: missing bars and the longest run of them inside the ticker's listing span),
 // file_bytes, chunks, fletcher32, has_adj_close, rejected.
 nlohmann::json inspect_store(const std::string& path);
 

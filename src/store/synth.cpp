@@ -37,6 +37,7 @@ enum Purpose : uint64_t {
   kPurposeBar = 5,
   kPurposeHalt = 6,
   kPurposeSectorOf = 7,
+  kPurposeHoliday = 8,
 };
 
 double nan_value() { return std::numeric_limits<double>::quiet_NaN(); }
@@ -47,6 +48,9 @@ double checked_signal(const SynthSpec& spec) {
   TS_REQUIRE_INPUT(spec.days >= 1, "synth: --days must be >= 1 (got {})", spec.days);
   TS_REQUIRE_INPUT(std::isfinite(spec.signal) && spec.signal >= 0.0 && spec.signal <= 1.0,
                    "synth: --signal must be in [0, 1] (got {})", spec.signal);
+  TS_REQUIRE_INPUT(spec.halt_prob <= 0.5, "synth: --halt-prob must be in [0, 0.5] (got {})", spec.halt_prob);
+  TS_REQUIRE_INPUT(spec.exchanges >= 1 && spec.exchanges <= 64, "synth: --exchanges must be in [1, 64] (got {})",
+                   spec.exchanges);
   synth_bars_per_session(spec);
   return std::min(spec.signal, kMaxSignal);
 }
@@ -275,7 +279,7 @@ void simulate_ticker(const SynthSpec& spec, const SynthFactors& f, const BarShap
     d.high = bar.normal();
     d.low = bar.normal();
     d.volume = bar.normal();
-    d.halted = halt.uniform() < shape.halt_prob;
+    d.halted = halt.uniform() < shape.halt_prob || synth_holiday(spec, index % spec.exchanges, t / shape.bps);
     const BarPrices b = step_bar(p, shape, f, t, d, st);
     const auto ut = static_cast<size_t>(t);
     const bool listed = t >= p.first_bar && t <= p.last_bar;
@@ -296,7 +300,7 @@ BarShape make_bar_shape(const SynthSpec& spec) {
   shape.signal = checked_signal(spec);
   shape.signal_rest = std::sqrt(1.0 - shape.signal * shape.signal);
   shape.signal_from = spec.signal_from * shape.bps;
-  shape.halt_prob = shape.bps == 1 ? 0.002 : 0.0005;
+  shape.halt_prob = spec.halt_prob >= 0 ? spec.halt_prob : (shape.bps == 1 ? 0.002 : 0.0005);
   double sum = 0.0;
   for (int64_t k = 0; k < shape.bps; ++k) sum += intraday_profile(k, shape.bps);
   shape.profile_norm = shape.bps > 1 ? sum / static_cast<double>(shape.bps) : 1.0;
@@ -320,6 +324,25 @@ int64_t synth_bars_per_session(const SynthSpec& spec) {
   if (spec.freq == "1d") return 1;
   if (spec.freq == "1min") return kIntradayBars;
   TS_INPUT_ERROR("synth: unknown frequency '{}' (expected 1d or 1min)", spec.freq);
+}
+
+namespace {
+
+constexpr double kHolidaysPerSession = 9.0 / 252.0;
+
+bool drawn_holiday(uint64_t seed, int64_t exchange, int64_t session) {
+  const uint64_t key = static_cast<uint64_t>(exchange) << 40 | static_cast<uint64_t>(session);
+  const uint64_t h = splitmix64_mix(stream_key(seed, key, kPurposeHoliday));
+  return static_cast<double>(h >> 11) * 0x1.0p-53 < kHolidaysPerSession;
+}
+
+}  // namespace
+
+bool synth_holiday(const SynthSpec& spec, int64_t exchange, int64_t session) {
+  if (spec.exchanges < 2 || !drawn_holiday(spec.seed, exchange, session)) return false;
+  for (int64_t e = 0; e < spec.exchanges; ++e)
+    if (!drawn_holiday(spec.seed, e, session)) return true;  // another exchange trades that session
+  return exchange != spec.exchanges - 1;  // every one drew a holiday: the last stays open
 }
 
 std::vector<int64_t> synth_calendar(const SynthSpec& spec) {
