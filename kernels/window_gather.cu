@@ -18,10 +18,11 @@ __global__ void window_gather_kernel(WindowGatherArgs a) {
     const int64_t k = a.tile ? a.tile[b] : 0;
     const bool tile_ok = k >= 0 && k < a.tiles_count;
     const GatherTile t = tile_ok ? a.tiles[k] : GatherTile{};
-    const int64_t row = a.rows[b], end = a.ends[b], bar = end - a.seq_len + 1 + s;
-    if (!tile_ok || row < 0 || row >= t.tickers || end - a.seq_len + 1 < 0 || end >= t.bars) {
+    const int64_t row = a.rows[b], end = a.ends[b];
+    const int64_t bar = a.bars ? a.bars[b * a.seq_len + s] : end - a.seq_len + 1 + s;
+    if (!tile_ok || row < 0 || row >= t.tickers || bar < 0 || bar > end || end >= t.bars) {
       a.out[i] = 0.0f;
-      if (a.error && s == 0 && f == 0) atomicCAS(a.error, 0, static_cast<int32_t>(b + 1));
+      if (a.error && f == 0) atomicCAS(a.error, 0, static_cast<int32_t>(b + 1));
       continue;
     }
     const float x = t.values[(row * t.bars + bar) * a.features + f];

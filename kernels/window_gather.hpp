@@ -13,7 +13,9 @@ struct GatherTile {
 };
 
 // Window b reads tile tiles[tile[b]] (tile 0 when `tile` is null): it ends at bar ends[b]
-// (inclusive) of that tile's row rows[b] and covers bars ends[b]-seq_len+1 .. ends[b]. Output is
+// (inclusive) of that tile's row rows[b] and covers bars ends[b]-seq_len+1 .. ends[b], or, when
+// `bars` is set, bars bars[b * seq_len + s] for s = 0 .. seq_len-1 (a skip store's window: the last
+// seq_len bars with features, around missing ones; store/store_format.hpp window_bars). Output is
 // (x - mean[f]) * inv_std[f], clamped to [-clip, clip] when clip > 0, row-major [B, seq_len, F].
 struct WindowGatherArgs {
   const GatherTile* tiles = nullptr;  // [tiles_count]
@@ -22,6 +24,7 @@ struct WindowGatherArgs {
   const int32_t* tile = nullptr;  // [batch] or null
   const int32_t* rows = nullptr;  // [batch]
   const int32_t* ends = nullptr;  // [batch]
+  const int32_t* bars = nullptr;  // [batch, seq_len] or null (contiguous windows)
   int64_t batch = 0;
   int64_t seq_len = 0;
   const float* mean = nullptr;     // [features]

@@ -14,10 +14,15 @@ void window_gather_reference(const WindowGatherArgs& a) {
     const GatherTile& t = a.tiles[k];
     const int64_t row = a.rows[b];
     const int64_t first = static_cast<int64_t>(a.ends[b]) - a.seq_len + 1;
-    TS_CHECK(row >= 0 && row < t.tickers && first >= 0 && a.ends[b] < t.bars,
+    const int32_t* bars = a.bars ? a.bars + b * a.seq_len : nullptr;
+    const int64_t lowest = bars ? bars[0] : first;
+    TS_CHECK(row >= 0 && row < t.tickers && lowest >= 0 && a.ends[b] < t.bars,
              "window {} (row {}, end {}) outside chunk [{} x {}]", b, row, a.ends[b], t.tickers, t.bars);
     for (int64_t s = 0; s < a.seq_len; ++s) {
-      const float* src = t.values + (row * t.bars + first + s) * a.features;
+      const int64_t bar = bars ? bars[s] : first + s;
+      TS_CHECK(bar >= lowest && bar <= a.ends[b], "window {}: step {} at bar {} outside [{}, {}]", b, s, bar, lowest,
+               a.ends[b]);
+      const float* src = t.values + (row * t.bars + bar) * a.features;
       float* dst = a.out + (b * a.seq_len + s) * a.features;
       for (int64_t f = 0; f < a.features; ++f) dst[f] = (src[f] - a.mean[f]) * a.inv_std[f];
       if (a.clip > 0)

@@ -18,6 +18,8 @@ struct Config {
   } data;
   struct Features {
     int64_t horizon = 1;
+    std::string gaps = "skip";      // "skip" | "strict" (docs/features.md, "Missing bars")
+    int64_t max_missing_bars = 16;  // a window's seq_len valid bars lie within seq_len + this many bars
   } features;
   struct Model {
     std::string kind = "gpt";  // "gpt" | "lstm" | "mlp"

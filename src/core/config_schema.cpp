@@ -60,6 +60,8 @@ void add_data_and_model(std::vector<KeySpec>& s) {
                             {"test_start", &C::Data::test_start}})
     s.push_back(bind("data", key, K::Date, &C::data, field));
   s.push_back(ranged("features", "horizon", K::Int, &C::features, &C::Features::horizon, 1, 1000));
+  s.push_back(choice("features", "gaps", &C::features, &C::Features::gaps, {"skip", "strict"}));
+  s.push_back(ranged("features", "max_missing_bars", K::Int, &C::features, &C::Features::max_missing_bars, 0, 100000));
   s.push_back(choice("model", "kind", &C::model, &C::Model::kind, {"gpt", "lstm", "mlp"}));
   s.push_back(ranged("model", "d_model", K::Int, &C::model, &C::Model::d_model, 1, 65536));
   s.push_back(ranged("model", "n_layers", K::Int, &C::model, &C::Model::n_layers, 1, 1024));

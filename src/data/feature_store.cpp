@@ -50,6 +50,10 @@ FeatureStoreInfo read_feature_info(const StoreReader& store) {
   h5::Handle fv = h5::open_dataset(store.root(), store::path::kFeatureValues);
   info.feature_names = h5::get_attr_strings(fv.id(), "names");
   info.features_hash = h5::get_attr_string(fv.id(), "config_hash");
+  if (h5::has_attr(fv.id(), "gaps")) {  // stores written before [features] gaps: strict
+    info.gaps = h5::get_attr_string(fv.id(), "gaps");
+    info.max_missing_bars = h5::get_attr_int(fv.id(), "max_missing_bars");
+  }
   h5::Handle lv = h5::open_dataset(store.root(), store::path::kLabelValues);
   info.label_names = h5::get_attr_strings(lv.id(), "names");
   info.horizon = h5::get_attr_int(lv.id(), "horizon");

@@ -61,10 +61,10 @@ std::vector<int64_t> block_counts(const ValidityMasks& masks, const WindowRule& 
   std::vector<int64_t> counts(static_cast<size_t>(ticker_blocks * bar_blocks), 0);
   const EndBounds b = end_bounds(rule, masks.bars);
   if (b.first > b.last) return counts;
-  const int64_t scan_begin = std::max<int64_t>(b.first - rule.seq_len + 1, 0);
+  const int64_t scan_begin = std::max<int64_t>(b.first - rule.span() + 1, 0);
   for (int64_t row = 0; row < masks.tickers; ++row) {
     const size_t o = static_cast<size_t>(row * masks.bars);
-    WindowScan scan{masks.features.data() + o, masks.labels.data() + o, rule.seq_len, b.first};
+    WindowScan scan = rule_scan(rule, masks.features.data() + o, masks.labels.data() + o, b.first);
     int64_t* row_counts = counts.data() + (row / spec.chunk_tickers) * bar_blocks;
     for (int64_t block = scan_begin / spec.chunk_bars; block * spec.chunk_bars <= b.last; ++block) {
       const int64_t stop = std::min((block + 1) * spec.chunk_bars, b.last + 1);
@@ -168,13 +168,13 @@ std::vector<Window> tile_windows(const ValidityMasks& masks, const WindowRule& r
   const EndBounds b = end_bounds(rule, masks.bars);
   const int64_t stop = std::min(tile.bar_begin + tile.bars, b.last + 1);
   if (stop <= std::max(tile.bar_begin, b.first)) return out;
-  // History needed by the first end bar of the tile that can hold a window; the run counted from
-  // there reaches seq_len exactly when the full-row run does.
+  // History needed by the first end bar of the tile that can hold a window; the count over the
+  // span from there is the full row's.
   const int64_t first_end = std::max(tile.bar_begin, b.first);
-  const int64_t scan_begin = std::max<int64_t>(first_end - std::max<int64_t>(rule.seq_len, 1) + 1, 0);
+  const int64_t scan_begin = std::max<int64_t>(first_end - std::max<int64_t>(rule.span(), 1) + 1, 0);
   for (int64_t row = tile.row_begin; row < tile.row_begin + tile.rows; ++row) {
     const size_t o = static_cast<size_t>(row * masks.bars);
-    WindowScan scan{masks.features.data() + o, masks.labels.data() + o, rule.seq_len, first_end};
+    WindowScan scan = rule_scan(rule, masks.features.data() + o, masks.labels.data() + o, first_end);
     for (int64_t t = scan_begin; t < stop; ++t)
       if (scan.ends_window(t)) out.push_back(Window{static_cast<int32_t>(row), static_cast<int32_t>(t)});
   }

@@ -9,7 +9,7 @@ void append_windows(const uint8_t* feature_valid, const uint8_t* label_valid, in
                     const WindowRule& rule, std::vector<Window>& out) {
   const int64_t first = std::max<int64_t>(rule.period.first, 0);
   const int64_t last = std::min<int64_t>(rule.period.last - rule.horizon, bars - 1);
-  WindowScan scan{feature_valid, label_valid, rule.seq_len, first};
+  WindowScan scan = rule_scan(rule, feature_valid, label_valid, first);
   for (int64_t t = 0; t <= last; ++t)
     if (scan.ends_window(t)) out.push_back(Window{row, static_cast<int32_t>(t)});
 }

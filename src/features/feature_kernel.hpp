@@ -44,7 +44,8 @@ struct Ema {
   }
 };
 
-// Recursive state of one segment (reset at every gap).
+// Recursive state of one segment: the ticker's valid bars since the last restart (Gaps::strict:
+// every missing bar; Gaps::skip: none).
 struct SegmentState {
   Ema ema12, ema26, signal9, up14, down14, atr14;
   KOKKOS_INLINE_FUNCTION void reset() {

@@ -17,6 +17,11 @@ inline constexpr std::array<const char*, 20> kFeatureNames = {
 inline constexpr int64_t kFeatureCount = static_cast<int64_t>(kFeatureNames.size());
 inline constexpr int64_t kLabelCount = 2;  // fwd_logret_<H>, fwd_up_<H>
 
+// How rolling indicators, returns and labels treat a missing bar ([features] gaps,
+// docs/features.md): skip runs them over the ticker's own valid bars (a missing bar is simply not
+// there); strict restarts every indicator after a missing bar (the warm-up begins again).
+enum class Gaps { skip, strict };
+
 // One ticker's raw bars (row-major slices of /raw). adj_close may be null (no adjustment).
 struct TickerSeries {
   const double* open = nullptr;

@@ -53,6 +53,8 @@ void write_feature_groups(const h5::File& file, const FeatureGroupsInfo& info, c
   h5::set_attr(features.id(), "config_hash", info.config_hash);
   h5::set_attr(features.id(), "cache_key", info.cache_key);
   h5::set_attr(features.id(), "definitions_version", kDefinitionsVersion);
+  h5::set_attr(features.id(), "gaps", info.gaps);
+  h5::set_attr(features.id(), "max_missing_bars", info.max_missing_bars);
   h5::Handle labels = h5::open_dataset(file.id(), store::path::kLabelValues);
   h5::set_attr(labels.id(), "horizon", info.horizon);
   write_stats(file, info, stats);

@@ -188,17 +188,18 @@ struct FeatureFunctor {
   RawViews raw;
   Cube<Scalar> out;
   Matrix<uint8_t> valid;
+  bool skip_gaps;  // Gaps::skip: a missing bar does not restart the ticker's series
 
   KOKKOS_INLINE_FUNCTION void operator()(const int64_t i) const {
     TickerState s{};
     const bool has_adj = raw.adj_close.extent(0) != 0;
-    int64_t p = 0;  // position in the current gap-free segment
+    int64_t p = 0;  // position among the segment's valid bars (skip: all of the ticker's valid bars)
     for (int64_t t = 0; t < static_cast<int64_t>(raw.close.extent(1)); ++t) {
       double f[kFeatureCount];
       for (double& x : f) x = kNaN;
       const bool bar_valid = raw.valid(i, t) != 0;
       if (!bar_valid) {
-        p = 0;
+        if (!skip_gaps) p = 0;
       } else {
         if (p == 0) s.reset();
         const double close = raw.close(i, t);
@@ -218,6 +219,44 @@ struct FeatureFunctor {
         all = all && std::isfinite(f[k]);
       }
       valid(i, t) = all ? 1 : 0;
+    }
+  }
+};
+
+// Labels over the ticker's own bars: from valid bar t to its horizon-th valid bar after t (two
+// pointers walking forward: O(T) per ticker).
+template <typename Scalar>
+struct SkipLabelFunctor {
+  RawViews raw;
+  int64_t horizon;
+  Cube<Scalar> out;
+  Matrix<uint8_t> valid;
+
+  KOKKOS_INLINE_FUNCTION int64_t next_valid(int64_t i, int64_t j) const {
+    const int64_t bars = static_cast<int64_t>(raw.close.extent(1));
+    for (++j; j < bars && !raw.valid(i, j);) ++j;
+    return j;
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(const int64_t i) const {
+    const Prices px{raw, i};
+    const int64_t bars = static_cast<int64_t>(raw.close.extent(1));
+    int64_t ahead = -1;  // the horizon-th valid bar after the current valid bar (bars: none)
+    for (int64_t t = 0; t < bars; ++t) {
+      bool ok = false;
+      double r = kNaN;
+      if (raw.valid(i, t)) {
+        if (ahead < 0) {
+          ahead = t;
+          for (int64_t k = 0; k < horizon; ++k) ahead = next_valid(i, ahead);
+        } else {
+          ahead = ahead < bars ? next_valid(i, ahead) : bars;
+        }
+        ok = ahead < bars;
+        r = ok ? std::log(px.c(ahead) / px.c(t)) : kNaN;
+      }
+      out(i, t, 0) = static_cast<Scalar>(r);
+      out(i, t, 1) = static_cast<Scalar>(ok ? (r > 0 ? 1.0 : 0.0) : kNaN);
+      valid(i, t) = ok && std::isfinite(r) ? 1 : 0;
     }
   }
 };
@@ -247,23 +286,28 @@ struct LabelFunctor {
 }  // namespace kernels
 
 template <typename Scalar>
-void compute_features(const RawViews& raw, const Cube<Scalar>& features, const Matrix<uint8_t>& valid) {
+void compute_features(const RawViews& raw, const Cube<Scalar>& features, const Matrix<uint8_t>& valid, Gaps gaps) {
   Kokkos::parallel_for("tickstream::features", Kokkos::RangePolicy<ExecSpace>(0, raw.close.extent(0)),
-                       kernels::FeatureFunctor<Scalar>{raw, features, valid});
+                       kernels::FeatureFunctor<Scalar>{raw, features, valid, gaps == Gaps::skip});
   Kokkos::fence();
 }
 
 template <typename Scalar>
-void compute_labels(const RawViews& raw, int64_t horizon, const Cube<Scalar>& labels, const Matrix<uint8_t>& valid) {
-  Kokkos::parallel_for("tickstream::labels", Kokkos::RangePolicy<ExecSpace>(0, raw.close.extent(0)),
-                       kernels::LabelFunctor<Scalar>{raw, horizon, labels, valid});
+void compute_labels(const RawViews& raw, int64_t horizon, const Cube<Scalar>& labels, const Matrix<uint8_t>& valid,
+                    Gaps gaps) {
+  const Kokkos::RangePolicy<ExecSpace> tickers(0, raw.close.extent(0));
+  if (gaps == Gaps::skip) {
+    Kokkos::parallel_for("tickstream::labels_skip", tickers, kernels::SkipLabelFunctor<Scalar>{raw, horizon, labels, valid});
+  } else {
+    Kokkos::parallel_for("tickstream::labels", tickers, kernels::LabelFunctor<Scalar>{raw, horizon, labels, valid});
+  }
   Kokkos::fence();
 }
 
-template void compute_features<float>(const RawViews&, const Cube<float>&, const Matrix<uint8_t>&);
-template void compute_features<double>(const RawViews&, const Cube<double>&, const Matrix<uint8_t>&);
-template void compute_labels<float>(const RawViews&, int64_t, const Cube<float>&, const Matrix<uint8_t>&);
-template void compute_labels<double>(const RawViews&, int64_t, const Cube<double>&, const Matrix<uint8_t>&);
+template void compute_features<float>(const RawViews&, const Cube<float>&, const Matrix<uint8_t>&, Gaps);
+template void compute_features<double>(const RawViews&, const Cube<double>&, const Matrix<uint8_t>&, Gaps);
+template void compute_labels<float>(const RawViews&, int64_t, const Cube<float>&, const Matrix<uint8_t>&, Gaps);
+template void compute_labels<double>(const RawViews&, int64_t, const Cube<double>&, const Matrix<uint8_t>&, Gaps);
 
 namespace {
 
@@ -291,14 +335,14 @@ RawViews to_device(const RawBlock& b) {
           upload(b.valid, b.rows, b.bars, "valid")};
 }
 
-FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon) {
+FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps) {
   ensure_kokkos();
   const RawViews raw = to_device(block);
   const auto n = static_cast<size_t>(block.rows), t = static_cast<size_t>(block.bars);
   Kokkos::View<float*, Kokkos::LayoutRight, MemSpace> f("features", n * t * kFeatureCount), l("labels", n * t * kLabelCount);
   Kokkos::View<uint8_t*, Kokkos::LayoutRight, MemSpace> fv("feature_valid", n * t), lv("label_valid", n * t);
-  compute_features<float>(raw, Cube<float>(f.data(), n, t, kFeatureCount), Matrix<uint8_t>(fv.data(), n, t));
-  compute_labels<float>(raw, horizon, Cube<float>(l.data(), n, t, kLabelCount), Matrix<uint8_t>(lv.data(), n, t));
+  compute_features<float>(raw, Cube<float>(f.data(), n, t, kFeatureCount), Matrix<uint8_t>(fv.data(), n, t), gaps);
+  compute_labels<float>(raw, horizon, Cube<float>(l.data(), n, t, kLabelCount), Matrix<uint8_t>(lv.data(), n, t), gaps);
   FeatureBlock out;
   download(f, out.features), download(fv, out.feature_valid), download(l, out.labels), download(lv, out.label_valid);
   return out;

@@ -28,12 +28,17 @@ struct RawViews {
 RawViews to_device(const RawBlock& block);
 
 // Features [N, T, kFeatureCount] (NaN where undefined) and valid [N, T] (1 where all finite).
+// Gaps::skip: over each ticker's own valid bars; strict: restarted after every missing bar.
 template <typename Scalar>
-void compute_features(const RawViews& raw, const Cube<Scalar>& features, const Matrix<uint8_t>& valid);
+void compute_features(const RawViews& raw, const Cube<Scalar>& features, const Matrix<uint8_t>& valid,
+                      Gaps gaps = Gaps::strict);
 
-// Labels [N, T, 2]: fwd_logret_<H>, fwd_up_<H>; valid [N, T] where bars t..t+H are all valid.
+// Labels [N, T, 2]: fwd_logret_<H>, fwd_up_<H> at valid bars. Gaps::strict: from bar t to bar
+// t+H, valid where bars t..t+H are all valid; skip: from bar t to the ticker's H-th valid bar
+// after t, valid where it exists.
 template <typename Scalar>
-void compute_labels(const RawViews& raw, int64_t horizon, const Cube<Scalar>& labels, const Matrix<uint8_t>& valid);
+void compute_labels(const RawViews& raw, int64_t horizon, const Cube<Scalar>& labels, const Matrix<uint8_t>& valid,
+                    Gaps gaps = Gaps::strict);
 
 // Host convenience: features and labels of a RawBlock as row-major float arrays.
 struct FeatureBlock {
@@ -42,7 +47,7 @@ struct FeatureBlock {
   std::vector<float> labels;  // [rows, bars, kLabelCount]
   std::vector<uint8_t> label_valid;
 };
-FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon);
+FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps = Gaps::strict);
 
 // Kokkos must be initialized before any kernel runs; this initializes it once if needed (tests,
 // tools) and finalizes it at exit. RankContext does the same for the application.

@@ -44,6 +44,7 @@ std::string raw_fingerprint(comm::Communicator& comm, const RawBlock& b, const S
 
 nlohmann::json feature_settings(const Config& c) {
   return {{"definitions_version", kDefinitionsVersion}, {"horizon", c.features.horizon},
+          {"gaps", c.features.gaps}, {"max_missing_bars", c.features.max_missing_bars},
           {"train_start", c.data.train_start}, {"train_end", c.data.train_end}};
 }
 
@@ -123,13 +124,15 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
     spdlog::info("features: cache hit (key {}): {} already holds these features; nothing written", rep.cache_key,
                  c.data.store);
   } else {
-    const FeatureBlock f = compute_feature_block(raw, c.features.horizon);
+    const FeatureBlock f =
+        compute_feature_block(raw, c.features.horizon, c.features.gaps == "skip" ? Gaps::skip : Gaps::strict);
     for (uint8_t v : f.feature_valid) rep.valid_rows += v;
     rep.valid_rows = comm::allreduce(comm, rep.valid_rows, comm::ReduceOp::sum);
     const RunningStats stats = train_stats(comm, c, f, time, end - begin, rep.train_rows);
     const double t2 = monotonic_seconds();
     rep.compute_s = comm::allreduce(comm, t2 - t1, comm::ReduceOp::max);
-    FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, store::kFeatureChunkTickers, store::kFeatureChunkBars, c.hash(), rep.cache_key,
+    FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, c.features.gaps, c.features.max_missing_bars,
+                           store::kFeatureChunkTickers, store::kFeatureChunkBars, c.hash(), rep.cache_key,
                            c.data.train_start ? format_timestamp(c.data.train_start) : "",
                            c.data.train_end ? format_timestamp(c.data.train_end) : "", comm.rank() == 0};
     replace_store(comm, c, info, f, begin, end - begin, stats);

@@ -37,8 +37,10 @@ class CpuBatchAssembler final : public BatchAssembler {
       rows_.push_back(w[i].row), dates_.push_back(w[i].end);
     }
     if (with_labels_) add_labels(c, n, at);
+    bars_.clear();
+    const bool gapped = chunk_window_bars(c, rel_rows_.data(), rel_ends_.data(), n, seq_len_, bars_);
     gather_windows(c, rel_rows_.data(), rel_ends_.data(), n, norm_, seq_len_,
-                   x_.data_ptr<float>() + at * seq_len_ * features_);
+                   x_.data_ptr<float>() + at * seq_len_ * features_, gapped ? bars_.data() : nullptr);
   }
 
   int64_t size() const override { return static_cast<int64_t>(rows_.size()); }
@@ -80,7 +82,7 @@ class CpuBatchAssembler final : public BatchAssembler {
   int64_t capacity_ = 0;
   bool with_labels_ = false;
   torch::Tensor x_, y_return_, y_up_;
-  std::vector<int32_t> rows_, dates_, rel_rows_, rel_ends_;
+  std::vector<int32_t> rows_, dates_, rel_rows_, rel_ends_, bars_;
 };
 
 }  // namespace

@@ -30,8 +30,8 @@ class BatchAssembler {
   virtual ~BatchAssembler() = default;
   // Starts a batch of at most `capacity` windows, with the labels when `with_labels`.
   virtual void begin(int64_t capacity, bool with_labels) = 0;
-  // Appends windows w[0, n) (store row, end bar) of `chunk`, whose tile must hold them with
-  // seq_len - 1 bars of history. At most capacity - size() windows. The assembler may hold
+  // Appends windows w[0, n) (store row, end bar) of `chunk`, whose tile must hold their bars (the
+  // last seq_len with features: the window rule's span - 1 bars of history). At most capacity - size() windows. The assembler may hold
   // `chunk` until its copy to the device is done (release_host()).
   virtual void add(const std::shared_ptr<const Chunk>& chunk, const Window* w, int64_t n) = 0;
   virtual int64_t size() const = 0;  // windows added since begin()

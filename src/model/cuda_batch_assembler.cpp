@@ -94,12 +94,14 @@ void stage(DeviceTile& t, const std::shared_ptr<const Chunk>& chunk, cudaStream_
 }
 
 // Byte offsets of one batch's index block: the tile table, then per window its tile, row and
-// end (int32), then the labels (float32). One host-to-device copy carries all of it.
+// end (int32), then the labels (float32), then the windows' bars when any window is not
+// contiguous (int32 [n, seq_len]). One host-to-device copy carries all of it.
 struct IndexLayout {
-  size_t tile_of, rows, ends, y, up, bytes;
-  IndexLayout(size_t tiles, size_t n) {
+  size_t tile_of, rows, ends, y, up, bars, bytes;
+  IndexLayout(size_t tiles, size_t n, size_t bar_count) {
     tile_of = tiles * sizeof(GatherTile);
-    rows = tile_of + n * 4, ends = rows + n * 4, y = ends + n * 4, up = y + n * 4, bytes = up + n * 4;
+    rows = tile_of + n * 4, ends = rows + n * 4, y = ends + n * 4, up = y + n * 4, bars = up + n * 4;
+    bytes = bars + bar_count * 4;
   }
 };
 
@@ -130,7 +132,8 @@ class CudaBatchAssembler final : public BatchAssembler {
     release_host(/*wait=*/false);
     capacity_ = capacity, with_labels_ = with_labels, ++batch_;
     table_.clear(), batch_tiles_.clear(), tile_of_.clear(), rel_rows_.clear(), rel_ends_.clear();
-    rows_.clear(), dates_.clear(), y_.clear(), up_.clear();
+    rows_.clear(), dates_.clear(), y_.clear(), up_.clear(), bars_.clear();
+    gapped_ = false;
   }
 
   void add(const std::shared_ptr<const Chunk>& chunk, const Window* w, int64_t n) override {
@@ -140,15 +143,18 @@ class CudaBatchAssembler final : public BatchAssembler {
     TS_CHECK(!with_labels_ || c.labels >= 2, "a batch with labels from a chunk without them (tile at row {})",
              c.tile.row_begin);
     const int32_t k = table_index(chunk);
+    const size_t first = rel_rows_.size();
     for (int64_t i = 0; i < n; ++i) {
       const int64_t row = w[i].row - c.tile.row_begin, end = w[i].end - c.bar0;
-      TS_CHECK(row >= 0 && row < c.tile.rows && end - seq_len_ + 1 >= 0 && end < c.bars,
+      TS_CHECK(row >= 0 && row < c.tile.rows && end >= 0 && end < c.bars,
                "window (row {}, end {}) outside tile rows [{}, +{}) x bars [{}, +{})", w[i].row, w[i].end,
                c.tile.row_begin, c.tile.rows, c.bar0, c.bars);
       tile_of_.push_back(k), rel_rows_.push_back(static_cast<int32_t>(row)), rel_ends_.push_back(static_cast<int32_t>(end));
       rows_.push_back(w[i].row), dates_.push_back(w[i].end);
       if (with_labels_) add_label(c, row, end);
     }
+    // Every window's bars (host-checked against the chunk); sent only when one is not contiguous.
+    gapped_ = chunk_window_bars(c, rel_rows_.data() + first, rel_ends_.data() + first, n, seq_len_, bars_) || gapped_;
   }
 
   int64_t size() const override { return static_cast<int64_t>(rows_.size()); }
@@ -157,7 +163,7 @@ class CudaBatchAssembler final : public BatchAssembler {
     const c10::cuda::CUDAGuard guard(device_.index());
     const cudaStream_t compute = compute_stream();
     const auto n = static_cast<size_t>(size());
-    const IndexLayout at(table_.size(), n);
+    const IndexLayout at(table_.size(), n, gapped_ ? bars_.size() : 0);
     const torch::Tensor index = upload_index(at, n);
     Batch b;
     b.x = torch::empty({size(), seq_len_, features_}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
@@ -166,6 +172,7 @@ class CudaBatchAssembler final : public BatchAssembler {
     a.tiles = reinterpret_cast<const GatherTile*>(base), a.tiles_count = static_cast<int64_t>(table_.size());
     a.features = features_, a.tile = reinterpret_cast<const int32_t*>(base + at.tile_of);
     a.rows = reinterpret_cast<const int32_t*>(base + at.rows), a.ends = reinterpret_cast<const int32_t*>(base + at.ends);
+    a.bars = gapped_ ? reinterpret_cast<const int32_t*>(base + at.bars) : nullptr;
     a.batch = size(), a.seq_len = seq_len_, a.mean = mean_.data_ptr<float>(), a.inv_std = inv_std_.data_ptr<float>();
     a.out = b.x.data_ptr<float>(), a.clip = Normalizer::kClip, a.error = error_device_;
     window_gather_cuda(a, compute);
@@ -229,7 +236,8 @@ class CudaBatchAssembler final : public BatchAssembler {
   bool with_labels_ = false;
   std::vector<GatherTile> table_;
   std::vector<DeviceTile*> batch_tiles_;
-  std::vector<int32_t> tile_of_, rel_rows_, rel_ends_, rows_, dates_;
+  std::vector<int32_t> tile_of_, rel_rows_, rel_ends_, rows_, dates_, bars_;
+  bool gapped_ = false;  // some window of the batch is not contiguous: bars_ goes to the kernel
   std::vector<float> y_, up_;
 };
 
@@ -273,6 +281,7 @@ torch::Tensor CudaBatchAssembler::upload_index(const IndexLayout& at, size_t n) 
   std::memcpy(p + at.rows, rel_rows_.data(), n * 4);
   std::memcpy(p + at.ends, rel_ends_.data(), n * 4);
   if (with_labels_) std::memcpy(p + at.y, y_.data(), n * 4), std::memcpy(p + at.up, up_.data(), n * 4);
+  if (at.bytes > at.bars) std::memcpy(p + at.bars, bars_.data(), at.bytes - at.bars);
   return host.to(device_, /*non_blocking=*/true);
 }
 

@@ -91,14 +91,15 @@ class Batcher {
 
 // Sends every as-of window of one chunk to the batcher, or to `failures` when it lacks history.
 void collect(const std::shared_ptr<const Chunk>& chunk, const std::vector<int64_t>& asof, int64_t seq_len,
-             Batcher& batcher, std::vector<Failure>& failures) {
+             int64_t span, Batcher& batcher, std::vector<Failure>& failures) {
   const Chunk& c = *chunk;
   std::vector<Window> windows;
   const auto first = std::lower_bound(asof.begin(), asof.end(), c.tile.bar_begin);
   for (auto it = first; it != asof.end() && *it < c.tile.bar_begin + c.tile.bars; ++it) {
     const auto end = static_cast<int32_t>(*it - c.bar0);
     for (int64_t r = 0; r < c.tile.rows; ++r) {
-      const int64_t run = valid_history(c.valid.data() + r * c.bars, end, seq_len);
+      const uint8_t* valid = c.valid.data() + r * c.bars;
+      const int64_t run = span > seq_len ? valid_in_span(valid, end, span, seq_len) : valid_history(valid, end, seq_len);
       if (run >= seq_len) {
         windows.push_back(Window{static_cast<int32_t>(c.tile.row_begin + r), static_cast<int32_t>(*it)});
       } else {
@@ -113,7 +114,8 @@ bool before(const Window& a, const Window& b) { return a.end != b.end ? a.end < 
 
 // The skipped tickers with their reasons, from /raw/valid of the rows that have any.
 std::vector<Skipped> explain(const FeatureStoreInfo& store, std::pair<int64_t, int64_t> rows,
-                             const std::vector<int64_t>& asof, const std::vector<Failure>& failures, int64_t seq_len) {
+                             const std::vector<int64_t>& asof, const std::vector<Failure>& failures, int64_t seq_len,
+                             int64_t span) {
   std::vector<Skipped> out;
   if (failures.empty()) return out;
   const StoreReader reader(store.path);
@@ -122,7 +124,7 @@ std::vector<Skipped> explain(const FeatureStoreInfo& store, std::pair<int64_t, i
     const auto r = static_cast<size_t>(f.w.row - rows.first);
     const auto k = static_cast<size_t>(std::lower_bound(asof.begin(), asof.end(), f.w.end) - asof.begin());
     out.push_back({store.tickers[static_cast<size_t>(f.w.row)], store.time[static_cast<size_t>(f.w.end)],
-                   skip_reason(p.spans[r], p.at[r * asof.size() + k] != 0, f.run, seq_len, f.w.end, store.time)});
+                   skip_reason(p.spans[r], p.at[r * asof.size() + k] != 0, f.run, seq_len, f.w.end, store.time, span)});
   }
   return out;
 }
@@ -196,15 +198,15 @@ void Predictor::warm_up(int64_t features) {
 
 PredictionSet Predictor::score(const FeatureStoreInfo& store, std::pair<int64_t, int64_t> rows,
                                const std::vector<int64_t>& asof, const ScoreOptions& options, ScoreTimings& timings) {
-  const int64_t seq_len = model_config_.seq_len;
+  const int64_t seq_len = model_config_.seq_len, span = seq_len + window_slack(store);
   const Normalizer norm(state_.feature_mean, state_.feature_std);
   const auto assembler = make_batch_assembler(norm, seq_len, store.features(), device_);
   Batcher batcher(*model_, *assembler, options.batch > 0 ? options.batch : batch_size_, state_.label_scale, timings);
   std::vector<Failure> failures;
   {
-    ChunkReader reader(store.path, seq_len, /*with_labels=*/false);
+    ChunkReader reader(store.path, span, /*with_labels=*/false);  // tiles with the window rule's history
     if (device_.is_cuda()) reader.set_host_memory(pinned_host_memory());  // asynchronous copies to the device
-    std::vector<Tile> tiles = score_tiles(rows, asof, seq_len, store.features(), options.max_rows, options.tile_budget_bytes);
+    std::vector<Tile> tiles = score_tiles(rows, asof, span, store.features(), options.max_rows, options.tile_budget_bytes);
     timings.tiles = static_cast<int64_t>(tiles.size());
     ChunkLoader loader(reader, std::move(tiles), options.prefetch, nullptr);
     for (;;) {
@@ -213,14 +215,14 @@ PredictionSet Predictor::score(const FeatureStoreInfo& store, std::pair<int64_t,
       const std::shared_ptr<const Chunk> chunk = loader.next();
       timings.read_wait_s += seconds_since(t0);
       if (!chunk) break;
-      collect(chunk, asof, seq_len, batcher, failures);
+      collect(chunk, asof, seq_len, span, batcher, failures);
       batcher.flush();  // batches never span two tiles: the same batches at every rank count
     }
     const LoaderStats s = loader.stats();
     timings.read_s = s.read_s, timings.bytes_read = s.bytes_read;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<Skipped> explained = explain(store, rows, asof, failures, seq_len);
+  std::vector<Skipped> explained = explain(store, rows, asof, failures, seq_len, span);
   timings.reasons_s = seconds_since(t0);
   return assemble(store, batcher, std::move(failures), std::move(explained), state_.model_id);
 }

@@ -66,11 +66,15 @@ std::vector<Tile> score_tiles(std::pair<int64_t, int64_t> rows, const std::vecto
 }
 
 std::string skip_reason(const ListingSpan& span, bool bar_at_asof, int64_t run, int64_t seq_len, int64_t asof,
-                        const std::vector<int64_t>& time) {
+                        const std::vector<int64_t>& time, int64_t window_span) {
   const auto date = [&](int64_t bar) { return format_timestamp(time[static_cast<size_t>(bar)]); };
   if (span.first < 0) return "no bars in the store";
   if (span.first > asof) return fmt::format("not listed yet (first bar {})", date(span.first));
-  if (span.last < asof) return fmt::format("delisted (last bar {})", date(span.last));
+  if (span.last < asof && (window_span <= seq_len || span.last <= asof - window_span))
+    return fmt::format("delisted (last bar {})", date(span.last));
+  if (window_span > seq_len)  // a skip store: missing bars are skipped, only the count matters
+    return fmt::format("not enough history ({} of {} bars with features within the last {} bars)", run, seq_len,
+                       window_span);
   if (!bar_at_asof) return "no bar at the as-of date";
   if (run == 0) return "missing features at the as-of bar";
   return fmt::format("not enough history ({} of {} bars with features)", run, seq_len);

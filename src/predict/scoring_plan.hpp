@@ -24,6 +24,7 @@ std::vector<int64_t> asof_bars(const std::vector<int64_t>& time, int64_t from, i
 std::pair<int64_t, int64_t> ticker_shard(int64_t tickers, int ranks, int rank, int64_t group);
 
 // Read tiles (data/shard_plan.hpp: end bars [bar_begin, bar_begin + bars) plus seq_len - 1 bars
+// (pass the window rule's span as seq_len for a skip store)
 // of history) covering `rows` x the as-of bars: rows in blocks of `max_rows` starting at
 // rows.first (the last block ends at rows.second), bars cut so a full block's read (`features`
 // floats and a mask byte per cell) stays within `budget_bytes`, or one window long when even that
@@ -39,11 +40,13 @@ struct ListingSpan {
 };
 
 // Why the window of `seq_len` bars ending at bar `asof` cannot be scored, given the ticker's
-// listing span, whether it has a bar at `asof`, and `run` = valid_history(features, asof, seq_len):
-// "no bars in the store", "not listed yet (first bar D)", "delisted (last bar D)", "no bar at the
-// as-of date", "missing features at the as-of bar", "not enough history (K of N bars)".
+// listing span, whether it has a bar at `asof`, and `run`: strict stores (window_span <= seq_len)
+// valid_history(features, asof, seq_len); skip stores valid_in_span(features, asof, window_span,
+// seq_len): "no bars in the store", "not listed yet (first bar D)", "delisted (last bar D)" (skip:
+// its last bar is older than the window's span), "no bar at the as-of date", "missing features at
+// the as-of bar" (strict), "not enough history (K of N bars with features[ within the last S bars])".
 std::string skip_reason(const ListingSpan& span, bool bar_at_asof, int64_t run, int64_t seq_len, int64_t asof,
-                        const std::vector<int64_t>& time);
+                        const std::vector<int64_t>& time, int64_t window_span = 0);
 
 // Reads /raw/valid of rows [begin, end) block by block and returns each row's listing span and
 // the flag at each of `bars` (row-major [rows, bars.size()]). Serial (this rank's handle).

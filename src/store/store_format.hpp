@@ -69,43 +69,88 @@ inline BarRange period_bars(const std::vector<int64_t>& time, int64_t start, int
   return r;
 }
 
-// A sample: `seq_len` bars of one ticker ending at bar `end` (the prediction is made at its close).
+// A sample: the last `seq_len` bars with features of one ticker up to bar `end` (the prediction is
+// made at its close).
 struct Window {
   int32_t row = 0;  // ticker index in the store
-  int32_t end = 0;  // bar index of the window's last bar
+  int32_t end = 0;  // bar index of the window's as-of bar
 };
 
 struct WindowRule {
   int64_t seq_len = 64;
   int64_t horizon = 1;
-  BarRange period;  // end bars in the period, with end + horizon still inside it (no label leaks
-                    // across the period boundary)
+  BarRange period;  // end bars in the period, with the label's bars still inside it (no label
+                    // leaks across the period boundary)
+  int64_t max_missing = 0;  // [features] max_missing_bars of a skip store; 0: strict (contiguous)
+  // Bars a window may look back over, its as-of bar included: seq_len + max_missing.
+  int64_t span() const { return seq_len + max_missing; }
 };
 
 // THE valid-window rule, the one every reader applies (training windows, the shard plan, scoring):
-// a window ending at bar t is valid when the `seq_len` bars up to t all have valid features
-// (features/valid), and, for training, the label at t is valid (labels/valid) and t lies in the
-// rule's period. WindowScan walks one ticker's row bar by bar in increasing t, keeping the run of
-// consecutive valid feature bars ending at t.
+// a window ending at bar t is valid when at least `seq_len` of the `span` bars up to t have valid
+// features (features/valid; strict stores: span == seq_len, so all of them), and, for training,
+// bar t has features and a valid label (labels/valid), t lies in the rule's period, and the label's
+// bars lie in it too (a skip store's label ends at the horizon-th valid bar after t: required
+// within the period and within horizon + max_missing bars). The window's bars are the last seq_len
+// valid ones (window_bars). WindowScan walks one ticker's row bar by bar in increasing t.
 struct WindowScan {
   const uint8_t* feature_valid;
-  const uint8_t* label_valid;  // nullptr: scoring (no label needed)
+  const uint8_t* label_valid;  // nullptr: scoring (no label needed, the as-of bar may be missing)
   int64_t seq_len;
-  int64_t first_end = 0;  // the first end bar that may hold a window (the period's start)
-  int64_t run = 0;
+  int64_t first_end = 0;       // the first end bar that may hold a window (the period's start)
+  int64_t span = 0;            // 0: seq_len
+  int64_t label_last = -1;     // skip stores, training: the period's last bar (-1: no check)
+  int64_t horizon = 1;
+  int64_t count = 0, start = -1;  // valid bars among the last span bars; the first t scanned
   // Call for t = scan start, scan start + 1, ...: true when a window ends at t.
   bool ends_window(int64_t t) {
-    run = feature_valid[t] ? run + 1 : 0;
-    return t >= first_end && run >= seq_len && (label_valid == nullptr || label_valid[t] != 0);
+    const int64_t w = span > 0 ? span : seq_len;
+    if (start < 0) start = t;
+    count += feature_valid[t] ? 1 : 0;
+    if (t - w >= start && feature_valid[t - w]) --count;
+    if (t < first_end || count < seq_len) return false;
+    if (label_valid == nullptr) return true;
+    return feature_valid[t] && label_valid[t] != 0 && label_inside(t, w - seq_len);
+  }
+  // Whether `horizon` valid bars follow t within the period and within horizon + missing bars.
+  bool label_inside(int64_t t, int64_t missing) const {
+    if (label_last < 0 || missing == 0) return true;
+    const int64_t last = std::min(label_last, t + horizon + missing);
+    int64_t n = 0;
+    for (int64_t u = t + 1; u <= last && n < horizon; ++u) n += feature_valid[u] ? 1 : 0;
+    return n >= horizon;
   }
 };
 
-// The run of consecutive valid bars ending at `end`, at most `max` (scoring at one as-of bar: the
-// window is valid when this equals seq_len).
+// The scan of `rule` over one row's masks for end bars from `first_end` on.
+inline WindowScan rule_scan(const WindowRule& rule, const uint8_t* feature_valid, const uint8_t* label_valid,
+                            int64_t first_end) {
+  return WindowScan{feature_valid, label_valid, rule.seq_len, first_end, rule.span(),
+                    rule.max_missing > 0 ? rule.period.last : -1, rule.horizon};
+}
+
+// The run of consecutive valid bars ending at `end`, at most `max`.
 inline int64_t valid_history(const uint8_t* valid, int64_t end, int64_t max) {
   int64_t run = 0;
   while (run < max && end - run >= 0 && valid[end - run]) ++run;
   return run;
+}
+
+// Valid bars among the `span` bars ending at `end` (those at or after bar 0), at most `max`: a
+// window of seq_len ends at `end` when this reaches seq_len (max = seq_len).
+inline int64_t valid_in_span(const uint8_t* valid, int64_t end, int64_t span, int64_t max) {
+  int64_t n = 0;
+  for (int64_t t = end; t > end - span && t >= 0 && n < max; --t) n += valid[t] ? 1 : 0;
+  return n;
+}
+
+// The window's bars: the last `seq_len` valid bars at or before `end`, oldest first, into
+// out[0, seq_len). Returns false when fewer than seq_len lie in bars [lowest, end].
+inline bool window_bars(const uint8_t* valid, int64_t end, int64_t seq_len, int64_t lowest, int32_t* out) {
+  int64_t k = seq_len;
+  for (int64_t t = end; t >= lowest && k > 0; --t)
+    if (valid[t]) out[--k] = static_cast<int32_t>(t);
+  return k == 0;
 }
 
 }  // namespace tickstream

@@ -127,8 +127,10 @@ StreamingSource::StreamingSource(comm::Communicator& comm, const Config& c, cons
   TS_REQUIRE_INPUT(info_.bars() >= c.model.seq_len, "{}: {} bars, fewer than [model] seq_len = {}", c.data.store,
                    info_.bars(), c.model.seq_len);
   masks_ = read_validity(store);
-  rule_ = WindowRule{c.model.seq_len, info_.horizon, period_bars(info_.time, c.data.train_start, c.data.train_end)};
-  valid_rule_ = WindowRule{c.model.seq_len, info_.horizon, period_bars(info_.time, c.data.valid_start, c.data.valid_end)};
+  rule_ = WindowRule{c.model.seq_len, info_.horizon, period_bars(info_.time, c.data.train_start, c.data.train_end),
+                     window_slack(info_)};
+  valid_rule_ = WindowRule{c.model.seq_len, info_.horizon,
+                           period_bars(info_.time, c.data.valid_start, c.data.valid_end), window_slack(info_)};
   spec_ = fitted_spec(c, info_, rule_.period, comm.size());
   plan_ = make_shard_plan(masks_, rule_, spec_, comm.size());
   std::vector<Tile> mine;
@@ -137,12 +139,12 @@ StreamingSource::StreamingSource(comm::Communicator& comm, const Config& c, cons
   comm::allreduce_inplace(comm, sums, comm::ReduceOp::sum);
   const double mean = sums[1] / std::max(1.0, sums[0]), var = sums[2] / std::max(1.0, sums[0]) - mean * mean;
   label_scale_ = var > 0 ? std::sqrt(var) : 1.0;
-  reader_ = std::make_unique<ChunkReader>(c.data.store, c.model.seq_len);
+  reader_ = std::make_unique<ChunkReader>(c.data.store, rule_.span());
   if (device.is_cuda()) reader_->set_host_memory(pinned_host_memory());  // asynchronous copies to the device
   load_validation();
   double shard_bytes = 0;
   for (const Tile& t : mine)
-    shard_bytes += static_cast<double>(t.rows * (t.bars + seq_len_ - 1)) * (4.0 * (features() + 2) + 2.0);
+    shard_bytes += static_cast<double>(t.rows * (t.bars + rule_.span() - 1)) * (4.0 * (features() + 2) + 2.0);
   const bool resident = c.loader.resident == "on" ||
                         (c.loader.resident == "auto" && shard_bytes <= static_cast<double>(c.loader.memory_mb) * 1e6);
   if (resident) {

@@ -268,7 +268,8 @@ TEST_P(StreamingModes, EpochCoversEveryTrainingWindowOnce) {
   const FeatureStoreInfo info = read_feature_info(reader);
   const ValidityMasks m = read_validity(reader);
   std::vector<Window> expected;
-  const WindowRule rule{16, info.horizon, period_bars(info.time, c.data.train_start, c.data.train_end)};
+  const WindowRule rule{16, info.horizon, period_bars(info.time, c.data.train_start, c.data.train_end),
+                        window_slack(info)};  // the store's rule: skip (the default) windows step over halts
   for (int64_t r = 0; r < m.tickers; ++r)
     append_windows(m.features.data() + r * m.bars, m.labels.data() + r * m.bars, m.bars, static_cast<int32_t>(r), rule,
                    expected);
