@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "features/kernels.hpp"
@@ -30,14 +31,31 @@ struct KernelOutput {
   Matrix<uint8_t> feature_valid, label_valid;
 };
 
-KernelOutput run_kernels(const RawBlock& b, int64_t horizon) {
+KernelOutput run_kernels(const RawBlock& b, int64_t horizon, Gaps gaps = Gaps::strict) {
   ensure_kokkos();
   const RawViews raw = to_device(b);
   KernelOutput k{Cube<double>("f", b.rows, b.bars, kFeatureCount), Cube<double>("l", b.rows, b.bars, kLabelCount),
                  Matrix<uint8_t>("fv", b.rows, b.bars), Matrix<uint8_t>("lv", b.rows, b.bars)};
-  compute_features<double>(raw, k.features, k.feature_valid);
-  compute_labels<double>(raw, horizon, k.labels, k.label_valid);
+  compute_features<double>(raw, k.features, k.feature_valid, gaps);
+  compute_labels<double>(raw, horizon, k.labels, k.label_valid, gaps);
   return k;
+}
+
+// Row r of `b` with its missing bars removed (a one-row block of the ticker's own bars), and the
+// bar index of each kept bar.
+RawBlock compacted(const RawBlock& b, int64_t r, std::vector<int64_t>& kept) {
+  kept.clear();
+  for (int64_t t = 0; t < b.bars; ++t)
+    if (b.valid[b.index(r, t)]) kept.push_back(t);
+  RawBlock c;
+  c.resize(0, 1, static_cast<int64_t>(kept.size()), b.has_adj_close);
+  for (size_t k = 0; k < kept.size(); ++k) {
+    const size_t i = b.index(r, kept[k]);
+    c.open[k] = b.open[i], c.high[k] = b.high[i], c.low[k] = b.low[i], c.close[k] = b.close[i];
+    c.volume[k] = b.volume[i], c.valid[k] = 1;
+    if (b.has_adj_close) c.adj_close[k] = b.adj_close[i];
+  }
+  return c;
 }
 
 bool same(double a, double b) {
@@ -70,9 +88,71 @@ TEST(FeatureKernels, MatchTheSerialReferenceWithGapsAndSplits) {
   }
 }
 
-TEST(FeatureKernels, ValidMeansFiniteAndNoLookahead) {
+// Gaps::skip: every indicator and label of a gapped series equals the serial reference's over the
+// same series with its missing rows removed, at the bars that exist; missing bars stay invalid.
+TEST(FeatureKernels, SkipEqualsTheReferenceOverTheTickersOwnBars) {
+  RawBlock b = synth_block(24, 500, 11);  // listings, delistings, splits, 0.2% halts
+  std::mt19937_64 rng(5);
+  for (size_t i = 0; i < b.valid.size(); ++i)
+    if (rng() % 50 == 0) b.valid[i] = 0;  // 2% more missing bars, some of them adjacent
+  for (int64_t horizon : {int64_t{1}, int64_t{5}}) {
+    const KernelOutput k = run_kernels(b, horizon, Gaps::skip);
+    const auto f = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), k.features);
+    const auto fv = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), k.feature_valid);
+    const auto l = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), k.labels);
+    const auto lv = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), k.label_valid);
+    int64_t compared = 0;
+    std::vector<int64_t> kept;
+    for (int64_t r = 0; r < b.rows; ++r) {
+      const RawBlock c = compacted(b, r, kept);
+      std::vector<double> ref(static_cast<size_t>(c.bars * kFeatureCount)), ref_l(static_cast<size_t>(c.bars * 2));
+      reference_features(series(c, 0), ref.data());
+      reference_labels(series(c, 0), horizon, ref_l.data());
+      for (size_t q = 0; q < kept.size(); ++q) {
+        const int64_t t = kept[q];
+        for (int64_t j = 0; j < kFeatureCount; ++j) {
+          ASSERT_TRUE(same(f(r, t, j), ref[q * kFeatureCount + j]))
+              << kFeatureNames[j] << " ticker " << r << " bar " << t << ": " << f(r, t, j) << " vs " << ref[q * kFeatureCount + j];
+          compared += std::isfinite(f(r, t, j));
+        }
+        for (int64_t j = 0; j < 2; ++j)
+          ASSERT_TRUE(same(l(r, t, j), ref_l[q * 2 + j])) << "label " << j << " ticker " << r << " bar " << t;
+      }
+      for (int64_t t = 0; t < b.bars; ++t)
+        if (!b.valid[b.index(r, t)]) {
+          ASSERT_TRUE(!fv(r, t) && !lv(r, t)) << "missing bar " << t << " is valid";
+        }
+    }
+    EXPECT_GT(compared, 24 * 300 * kFeatureCount);
+  }
+}
+
+// On a series without missing bars skip and strict are the same computation: the same bytes.
+TEST(FeatureKernels, SkipAndStrictAgreeBitForBitWithoutGaps) {
+  RawBlock b = synth_block(12, 300, 4);
+  for (int64_t r = 0; r < b.rows; ++r)  // every ticker listed throughout, no halts
+    for (int64_t t = 0; t < b.bars; ++t) {
+      const size_t i = b.index(r, t);
+      if (b.valid[i]) continue;
+      b.open[i] = b.high[i] = b.low[i] = b.close[i] = 10.0 + t, b.volume[i] = 1000;
+      if (b.has_adj_close) b.adj_close[i] = b.close[i];
+      b.valid[i] = 1;
+    }
+  FeatureBlock strict = compute_feature_block(b, 3, Gaps::strict), skip = compute_feature_block(b, 3, Gaps::skip);
+  EXPECT_EQ(std::memcmp(strict.features.data(), skip.features.data(), strict.features.size() * sizeof(float)), 0);
+  EXPECT_EQ(std::memcmp(strict.labels.data(), skip.labels.data(), strict.labels.size() * sizeof(float)), 0);
+  EXPECT_EQ(strict.feature_valid, skip.feature_valid);
+  EXPECT_EQ(strict.label_valid, skip.label_valid);
+}
+
+class NoLookahead : public ::testing::TestWithParam<Gaps> {};
+
+// Changing or removing bars after a cut leaves every feature up to the cut as it was, in both
+// modes (skip: on a gapped series).
+TEST_P(NoLookahead, ValidMeansFiniteAndFeaturesIgnoreLaterBars) {
+  const Gaps gaps = GetParam();
   RawBlock b = synth_block(8, 400, 9);
-  const KernelOutput before = run_kernels(b, 3);
+  const KernelOutput before = run_kernels(b, 3, gaps);
   const auto f0 = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), before.features);
   const auto v0 = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), before.feature_valid);
   for (int64_t r = 0; r < b.rows; ++r)
@@ -94,12 +174,34 @@ TEST(FeatureKernels, ValidMeansFiniteAndNoLookahead) {
         changed.volume[i] *= 3.0;
         if (rng() % 7 == 0) changed.valid[i] = 0;
       }
-    const auto f1 = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), run_kernels(changed, 3).features);
+    const auto f1 = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), run_kernels(changed, 3, gaps).features);
     for (int64_t r = 0; r < b.rows; ++r)
       for (int64_t t = 0; t <= cut; ++t)
         for (int64_t j = 0; j < kFeatureCount; ++j)
           ASSERT_TRUE(same(f0(r, t, j), f1(r, t, j)) && (std::isnan(f0(r, t, j)) || f0(r, t, j) == f1(r, t, j)))
               << kFeatureNames[j] << " at bar " << t << " changed when bars after " << cut << " changed";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Gaps, NoLookahead, ::testing::Values(Gaps::strict, Gaps::skip));
+
+// Gaps::skip: the label at t runs to the ticker's horizon-th bar after t, over a missing bar.
+TEST(FeatureKernels, SkipLabelsCountTheTickersOwnBars) {
+  RawBlock b;
+  b.resize(0, 1, 10, false);
+  for (int64_t t = 0; t < 10; ++t) {
+    b.open[t] = b.high[t] = b.low[t] = b.close[t] = 100.0 * std::exp(0.01 * t * t);
+    b.volume[t] = 1000, b.valid[t] = t != 6;
+  }
+  const KernelOutput k = run_kernels(b, 2, Gaps::skip);
+  const auto l = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), k.labels);
+  const auto v = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), k.label_valid);
+  const std::vector<int> target{2, 3, 4, 5, 7, 8, -1, 9, -1, -1};  // the 2nd own bar after t (bar 6 missing)
+  for (int64_t t = 0; t < 10; ++t) {
+    EXPECT_EQ(v(0, t), target[t] >= 0) << t;
+    if (target[t] >= 0) {
+      EXPECT_NEAR(l(0, t, 0), 0.01 * (target[t] * target[t] - t * t), 1e-12) << t;
+    }
   }
 }
 

@@ -46,6 +46,23 @@ TEST(WindowGatherReference, GathersAndNormalizes) {
   }
 }
 
+// A window around missing bars reads the bars it lists (oldest first).
+TEST(WindowGatherReference, ReadsTheListedBarsOfAGappedWindow) {
+  const int64_t features = 2, seq = 3;
+  const auto chunk = make_chunk(2, 10, features);
+  const GatherTile tile{chunk.data(), 2, 10};
+  const std::vector<int32_t> rows{1}, ends{9}, bars{4, 7, 9};
+  const std::vector<float> mean{0.f, 0.f}, inv_std{1.f, 1.f};
+  std::vector<float> out(seq * features);
+  WindowGatherArgs a = one_tile(tile, features, rows, ends, seq, mean, inv_std, out);
+  a.bars = bars.data();
+  window_gather_reference(a);
+  for (int64_t s = 0; s < seq; ++s) EXPECT_FLOAT_EQ(out[s * features + 1], 1000.f + 10.f * bars[s] + 1);
+  const std::vector<int32_t> after_end{4, 7, 10};
+  a.bars = after_end.data();
+  EXPECT_THROW(window_gather_reference(a), InternalError);
+}
+
 TEST(WindowGatherReference, ClipsToTheBound) {
   const auto chunk = make_chunk(3, 20, 2);
   const GatherTile tile{chunk.data(), 3, 20};

@@ -66,6 +66,43 @@ TEST(WindowIndex, FeatureGapResetsTheRun) {
   EXPECT_EQ(ends(late, ones(6), rule(2, 1, range(0, 5))), (std::vector<int32_t>{2, 3, 4}));
 }
 
+// A skip store's rule: the last seq_len bars with features within seq_len + max_missing bars.
+TEST(WindowIndex, SkipRuleStepsOverMissingBarsWithinTheSpan) {
+  std::vector<uint8_t> feat = ones(12);
+  feat[4] = 0;
+  WindowRule r = rule(3, 1, range(0, 11));
+  r.max_missing = 1;  // span 4
+  // Valid features in the 4 bars up to t: t=2: 3; t=3: 4; 4: missing as-of bar (no label window);
+  // 5: bars 2..5 hold 3; 6: 3; 7: 3 (4..7); 8..10: 4. Training windows need features at t.
+  EXPECT_EQ(ends(feat, ones(12), r), (std::vector<int32_t>{2, 3, 5, 6, 7, 8, 9, 10}));
+  feat[6] = 0;  // two missing bars in 4: bars 3..6 hold 2, 4..7 hold 2, 5..8 hold 3
+  EXPECT_EQ(ends(feat, ones(12), r), (std::vector<int32_t>{2, 3, 5, 8, 9, 10}));
+  r.max_missing = 0;  // strict: contiguous runs only
+  EXPECT_EQ(ends(feat, ones(12), r), (std::vector<int32_t>{2, 3, 9, 10}));
+}
+
+// A skip store's label runs to the horizon-th bar with features after t: inside the period.
+TEST(WindowIndex, SkipLabelsStayInsideThePeriod) {
+  std::vector<uint8_t> feat = ones(10);
+  feat[8] = 0;
+  WindowRule r = rule(2, 1, range(0, 9));
+  r.max_missing = 2;
+  // t = 7's label runs to bar 9 (bar 8 missing): inside [0, 9]; t = 8 has no features.
+  EXPECT_EQ(ends(feat, ones(10), r), (std::vector<int32_t>{1, 2, 3, 4, 5, 6, 7}));
+  r.period = range(0, 8);  // now bar 9 is outside: t = 7 is dropped
+  EXPECT_EQ(ends(feat, ones(10), r), (std::vector<int32_t>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST(WindowIndex, WindowBarsAreTheLastBarsWithFeatures) {
+  const std::vector<uint8_t> v{1, 1, 0, 1, 1, 0, 0, 1};
+  std::vector<int32_t> bars(4);
+  ASSERT_TRUE(window_bars(v.data(), 7, 4, 0, bars.data()));
+  EXPECT_EQ(bars, (std::vector<int32_t>{1, 3, 4, 7}));
+  EXPECT_FALSE(window_bars(v.data(), 7, 4, 2, bars.data()));  // only 3 of them at or after bar 2
+  EXPECT_EQ(valid_in_span(v.data(), 7, 4, 4), 2);  // bars 4..7
+  EXPECT_EQ(valid_in_span(v.data(), 6, 8, 3), 3);  // capped at max
+}
+
 TEST(WindowIndex, InvalidLabelsAreSkippedWithoutBreakingTheRun) {
   std::vector<uint8_t> label = ones(10);
   label[3] = 0;
