@@ -82,6 +82,27 @@ bool known_section(const std::vector<KeySpec>& schema, const std::string& sectio
   return std::any_of(schema.begin(), schema.end(), [&](const KeySpec& k) { return k.section == section; });
 }
 
+// [features.timeframes]: name = [feature names]; the names are checked by the features stage.
+void apply_timeframes(Config& c, const toml::node& node, const std::string& src) {
+  const toml::table* tbl = node.as_table();
+  TS_REQUIRE_INPUT(tbl, "{}:{}: [features.timeframes] must be a table of name = [feature names]", src,
+                   node.source().begin.line);
+  c.features.timeframes.clear();
+  for (auto&& [key, value] : *tbl) {
+    const std::string name(key.str());
+    const auto at = value.source().begin.line;
+    const toml::array* list = value.as_array();
+    TS_REQUIRE_INPUT(list && !list->empty(), "{}:{}: [features.timeframes] {}: expected a non-empty list of feature names",
+                     src, at, name);
+    Config::Timeframe tf{name, {}};
+    for (const auto& f : *list) {
+      TS_REQUIRE_INPUT(f.is_string(), "{}:{}: [features.timeframes] {}: expected feature names (strings)", src, at, name);
+      tf.features.push_back(f.as_string()->get());
+    }
+    c.features.timeframes.push_back(std::move(tf));
+  }
+}
+
 void apply_table(Config& c, const std::vector<KeySpec>& schema, const toml::table& root, const std::string& src) {
   for (auto&& [sec_key, sec_node] : root) {
     const std::string section(sec_key.str());
@@ -92,6 +113,10 @@ void apply_table(Config& c, const std::vector<KeySpec>& schema, const toml::tabl
     for (auto&& [key_node, value] : *tbl) {
       const std::string key(key_node.str());
       const auto at = value.source().begin.line;
+      if (section == "features" && key == "timeframes") {
+        apply_timeframes(c, value, src);
+        continue;
+      }
       const KeySpec* spec = find_key(schema, section, key);
       TS_REQUIRE_INPUT(spec, "{}:{}: [{}] {}: unknown key{}", src, at, section, key, suggestion(schema, section, key));
       Value v;
@@ -187,6 +212,11 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 nlohmann::json Config::to_json() const {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& k : config::make_schema()) j[k.section][k.key] = k.get(*this);
+  if (!features.timeframes.empty()) {  // absent when none: the hash of configs without them is unchanged
+    nlohmann::json tf = nlohmann::json::array();
+    for (const auto& t : features.timeframes) tf.push_back({{"name", t.name}, {"features", t.features}});
+    j["features"]["timeframes"] = tf;
+  }
   return j;
 }
 

@@ -16,8 +16,14 @@ struct Config {
     int64_t train_start = 0, train_end = 0;  // seconds since epoch UTC; 0 = not set
     int64_t valid_start = 0, valid_end = 0, test_start = 0;
   } data;
+  // A coarser timeframe's features ([features.timeframes] "1w" = ["rsi_14", ...]).
+  struct Timeframe {
+    std::string name;                   // "<N>min", "<N>h", "1d" or "1w"
+    std::vector<std::string> features;  // names of the default set, computed on the coarse bars
+  };
   struct Features {
     int64_t horizon = 1;
+    std::vector<Timeframe> timeframes;  // in name order; none by default
     std::string gaps = "skip";      // "skip" | "strict" (docs/features.md, "Missing bars")
     int64_t max_missing_bars = 16;  // a window's seq_len valid bars lie within seq_len + this many bars
   } features;

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "core/error.hpp"
 #include "features/feature_set.hpp"
 #include "store/store_format.hpp"
 
@@ -37,7 +38,7 @@ void write_stats(const h5::File& file, const FeatureGroupsInfo& info, const Runn
   h5::set_attr(group.id(), "period_start", info.period_start);
   h5::set_attr(group.id(), "period_end", info.period_end);
   h5::set_attr(group.id(), "config_hash", info.config_hash);
-  h5::set_attr(group.id(), "names", std::vector<std::string>(kFeatureNames.begin(), kFeatureNames.end()));
+  h5::set_attr(group.id(), "names", info.feature_names);
 }
 
 }  // namespace
@@ -45,8 +46,9 @@ void write_stats(const h5::File& file, const FeatureGroupsInfo& info, const Runn
 void write_feature_groups(const h5::File& file, const FeatureGroupsInfo& info, const FeatureBlock& block,
                           int64_t row_begin, int64_t rows, const RunningStats& stats) {
   for (const char* g : {"features", "labels", "stats"}) h5::remove_if_exists(file.id(), g);
-  const std::vector<std::string> feature_names(kFeatureNames.begin(), kFeatureNames.end());
-  write_pair(file, store::path::kFeatures, info, feature_names, block.features, block.feature_valid, row_begin, rows);
+  TS_CHECK(static_cast<int64_t>(info.feature_names.size()) == block.width, "{} feature names for {} columns",
+           info.feature_names.size(), block.width);
+  write_pair(file, store::path::kFeatures, info, info.feature_names, block.features, block.feature_valid, row_begin, rows);
   const std::vector<std::string> label_names{fmt::format("fwd_logret_{}", info.horizon), fmt::format("fwd_up_{}", info.horizon)};
   write_pair(file, store::path::kLabels, info, label_names, block.labels, block.label_valid, row_begin, rows);
   h5::Handle features = h5::open_dataset(file.id(), store::path::kFeatureValues);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "features/kernels.hpp"
 #include "features/running_stats.hpp"
@@ -14,6 +15,7 @@ struct FeatureGroupsInfo {
   int64_t tickers = 0, bars = 0, horizon = 1;
   std::string gaps = "strict";   // [features] gaps the features and labels were computed with
   int64_t max_missing_bars = 0;  // the window rule's look-back beyond seq_len (Gaps::skip)
+  std::vector<std::string> feature_names;  // the block's columns (the default set, then timeframes)
   int64_t chunk_tickers = store::kFeatureChunkTickers, chunk_bars = store::kFeatureChunkBars;
   std::string config_hash, cache_key, period_start, period_end;
   bool writer = true;  // the rank that writes the small /stats vectors (rank 0)

@@ -42,7 +42,8 @@ void compute_labels(const RawViews& raw, int64_t horizon, const Cube<Scalar>& la
 
 // Host convenience: features and labels of a RawBlock as row-major float arrays.
 struct FeatureBlock {
-  std::vector<float> features;  // [rows, bars, kFeatureCount]
+  int64_t width = kFeatureCount;  // features per row: the default set plus any timeframe columns
+  std::vector<float> features;  // [rows, bars, width]
   std::vector<uint8_t> feature_valid;
   std::vector<float> labels;  // [rows, bars, kLabelCount]
   std::vector<uint8_t> label_valid;

@@ -14,6 +14,7 @@
 #include "features/feature_set.hpp"
 #include "features/feature_writer.hpp"
 #include "features/kernels.hpp"
+#include "features/timeframes.hpp"
 #include "comm/agreement.hpp"
 #include "runtime/fault.hpp"
 #include "store/atomic_output.hpp"
@@ -45,6 +46,7 @@ std::string raw_fingerprint(comm::Communicator& comm, const RawBlock& b, const S
 nlohmann::json feature_settings(const Config& c) {
   return {{"definitions_version", kDefinitionsVersion}, {"horizon", c.features.horizon},
           {"gaps", c.features.gaps}, {"max_missing_bars", c.features.max_missing_bars},
+          {"timeframes", c.to_json()["features"].value("timeframes", nlohmann::json::array())},
           {"train_start", c.data.train_start}, {"train_end", c.data.train_end}};
 }
 
@@ -69,11 +71,11 @@ RunningStats train_stats(comm::Communicator& comm, const Config& c, const Featur
   const auto bars = static_cast<int64_t>(time.size());
   std::vector<RunningStats> blocks;
   for (int64_t r = 0; r < rows; ++r) {
-    if (r % store::kFeatureChunkTickers == 0) blocks.emplace_back(kFeatureCount);
+    if (r % store::kFeatureChunkTickers == 0) blocks.emplace_back(f.width);
     const size_t o = static_cast<size_t>(r * bars + first);
-    blocks.back().add_rows(f.features.data() + o * kFeatureCount, last - first, f.feature_valid.data() + o);
+    blocks.back().add_rows(f.features.data() + o * static_cast<size_t>(f.width), last - first, f.feature_valid.data() + o);
   }
-  RunningStats all = merge_blocks(comm, blocks, kFeatureCount);
+  RunningStats all = merge_blocks(comm, blocks, f.width);
   train_rows = all.counts().empty() ? 0 : all.counts()[0];
   return all;
 }
@@ -103,9 +105,11 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
   const double t0 = monotonic_seconds();
   FeaturesReport rep;
   std::unique_ptr<StoreReader> reader;
+  std::vector<TimeframeSpec> timeframes;
   run_agreed(comm, [&] {  // rank-local checks only: the collective open comes after agreement
     TS_REQUIRE_INPUT(h5::is_hdf5_file(c.data.store),
                      "{}: missing or not an HDF5 store ([data] store)", c.data.store);
+    timeframes = resolve_timeframes(c.features.timeframes);
   });
   reader = std::make_unique<StoreReader>(c.data.store, &comm);
   rep.tickers = static_cast<int64_t>(reader->tickers().size());
@@ -124,14 +128,15 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
     spdlog::info("features: cache hit (key {}): {} already holds these features; nothing written", rep.cache_key,
                  c.data.store);
   } else {
-    const FeatureBlock f =
-        compute_feature_block(raw, c.features.horizon, c.features.gaps == "skip" ? Gaps::skip : Gaps::strict);
+    const Gaps gaps = c.features.gaps == "skip" ? Gaps::skip : Gaps::strict;
+    const FeatureBlock f = add_timeframes(raw, time, compute_feature_block(raw, c.features.horizon, gaps), timeframes, gaps);
     for (uint8_t v : f.feature_valid) rep.valid_rows += v;
     rep.valid_rows = comm::allreduce(comm, rep.valid_rows, comm::ReduceOp::sum);
     const RunningStats stats = train_stats(comm, c, f, time, end - begin, rep.train_rows);
     const double t2 = monotonic_seconds();
     rep.compute_s = comm::allreduce(comm, t2 - t1, comm::ReduceOp::max);
     FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, c.features.gaps, c.features.max_missing_bars,
+                           feature_columns(timeframes),
                            store::kFeatureChunkTickers, store::kFeatureChunkBars, c.hash(), rep.cache_key,
                            c.data.train_start ? format_timestamp(c.data.train_start) : "",
                            c.data.train_end ? format_timestamp(c.data.train_end) : "", comm.rank() == 0};

@@ -86,6 +86,35 @@ TEST_F(MpiFeatures, SameAsSerialAndStatsMatchTwoPassReference) {
   }
 }
 
+// [features.timeframes]: weekly columns after the default set, the same bytes at any rank count,
+// and statistics over them.
+TEST_F(MpiFeatures, TimeframeColumnsAreWrittenAndRankCountIndependent) {
+  const std::string dir = temp_dir(), par = dir + "/par.h5", ser = dir + "/ser.h5";
+  SynthSpec spec;
+  spec.tickers = 35, spec.days = 400, spec.seed = 6;
+  run_synth(comm(), spec, {"", par, 16, 4096});
+  if (rank() == 0) fs::copy_file(par, ser);
+  const std::string text = fmt::format("[data]\nstore = \"{}\"\ntrain_end = 2010-12-31\n[features.timeframes]\n"
+                                       "\"1w\" = [\"rsi_14\", \"vol_20\"]\n", par);
+  run_features(comm(), parse_config(text, "tf.toml"), false);
+  const StoreReader r(par);
+  h5::Handle ds = h5::open_dataset(r.root(), "features/values");
+  const auto names = h5::get_attr_strings(ds.id(), "names");
+  ASSERT_EQ(names.size(), static_cast<size_t>(kFeatureCount + 2));
+  EXPECT_EQ(names[kFeatureCount], "1w_rsi_14");
+  EXPECT_EQ(names[kFeatureCount + 1], "1w_vol_20");
+  EXPECT_EQ(read_all<double>(par, "stats/mean", H5T_NATIVE_DOUBLE).size(), names.size());
+  if (rank() != 0) return;
+  std::string serial = text;
+  serial.replace(serial.find(par), par.size(), ser);
+  run_features(tickstream::testing::self(), parse_config(serial, "tf.toml"), false);
+  for (const char* name : {"features/values"})
+    EXPECT_TRUE(bitwise_equal(read_all<float>(par, name, H5T_NATIVE_FLOAT), read_all<float>(ser, name, H5T_NATIVE_FLOAT)));
+  const auto a = read_all<double>(par, "stats/std", H5T_NATIVE_DOUBLE), b = read_all<double>(ser, "stats/std", H5T_NATIVE_DOUBLE);
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(double)), 0);
+  EXPECT_TRUE(std::isfinite(a[kFeatureCount]) && a[kFeatureCount] > 0);
+}
+
 TEST_F(MpiFeatures, CacheHitMissAndForce) {
   const std::string dir = temp_dir(), path = dir + "/s.h5";
   SynthSpec spec;

@@ -150,5 +150,19 @@ TEST(Config, MissingFileIsAnInputError) {
   EXPECT_THROW(load_config("/nonexistent/job.toml"), InputError);
 }
 
+TEST(Config, FeatureTimeframes) {
+  const Config c = parse_config("[data]\nstore = \"s.h5\"\n[features]\ngaps = \"strict\"\n[features.timeframes]\n"
+                                "\"1w\" = [\"rsi_14\"]\n\"1d\" = [\"vol_20\", \"logret_5\"]\n", "tf.toml");
+  EXPECT_EQ(c.features.gaps, "strict");
+  ASSERT_EQ(c.features.timeframes.size(), 2u);
+  EXPECT_EQ(c.features.timeframes[0].name, "1d");  // name order
+  EXPECT_EQ(c.features.timeframes[0].features, (std::vector<std::string>{"vol_20", "logret_5"}));
+  EXPECT_EQ(c.to_json()["features"]["timeframes"][1]["name"], "1w");
+  const Config none = parse_config("[data]\nstore = \"s.h5\"\n", "n.toml");
+  EXPECT_FALSE(none.to_json()["features"].contains("timeframes"));  // configs without them keep their hash
+  EXPECT_THROW(parse_config("[data]\nstore = \"s.h5\"\n[features.timeframes]\n\"1w\" = []\n", "e.toml"), InputError);
+  EXPECT_THROW(parse_config("[data]\nstore = \"s.h5\"\n[features.timeframes]\n\"1w\" = [1]\n", "e.toml"), InputError);
+}
+
 }  // namespace
 }  // namespace tickstream
