@@ -122,6 +122,7 @@ eval_every = 50
 seed = 1234
 checkpoint_dir = "$WORK/ckpt"
 metrics = "$WORK/metrics.jsonl"
+tensorboard_dir = "$WORK/tb"
 
 [dist]
 timeout_s = 120

@@ -55,6 +55,7 @@ max_steps = 6
 eval_every = 6
 checkpoint_dir = \"$WORK/ckpt\"
 metrics = \"$WORK/metrics.jsonl\"
+tensorboard_dir = \"$WORK/tb\"
 [predict]
 batch_size = 8"
   expect_exit 0 "$BIN" features --config "$WORK/job.toml"

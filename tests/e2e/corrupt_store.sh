@@ -11,7 +11,8 @@ small_job "[train]
 batch_size = 32
 max_steps = 2
 checkpoint_dir = \"$WORK/ckpt\"
-metrics = \"$WORK/metrics.jsonl\""
+metrics = \"$WORK/metrics.jsonl\"
+tensorboard_dir = \"$WORK/tb\""
 expect_exit 0 "$BIN" features --config "$WORK/job.toml"
 expect_exit 0 "$BIN" inspect --verify "$WORK/s.h5"
 grep -q "intact" "$WORK/stdout" || fail "an intact store did not verify: $(cat "$WORK/stdout")"

@@ -18,7 +18,8 @@ epochs = 100000
 eval_every = 100000
 checkpoint_every = 1
 checkpoint_dir = \"$WORK/ckpt\"
-metrics = \"$WORK/metrics.jsonl\""
+metrics = \"$WORK/metrics.jsonl\"
+tensorboard_dir = \"$WORK/tb\""
 
 # timed CMD...: runs CMD (must succeed); sets SPAN_MS to its wall time.
 timed() {

@@ -14,7 +14,8 @@ max_steps = 200
 eval_every = 100
 checkpoint_every = 1
 checkpoint_dir = \"$WORK/ckpt\"
-metrics = \"$WORK/metrics.jsonl\""
+metrics = \"$WORK/metrics.jsonl\"
+tensorboard_dir = \"$WORK/tb\""
 expect_exit 0 "$BIN" features --config "$WORK/job.toml"
 CLEAN_STORE=$(md5sum "$WORK/s.h5" | cut -d' ' -f1)
 # A checkpoint to predict from, made before any kill.

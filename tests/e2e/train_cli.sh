@@ -28,6 +28,7 @@ warmup_steps = 4
 eval_every = 8
 checkpoint_dir = "$WORK/$1/ckpt"
 metrics = "$WORK/$1/metrics.jsonl"
+tensorboard_dir = "$WORK/$1/tb"
 TOML
 }
 checksum() { grep -o 'parameters fnv1a [0-9a-f]*' "$WORK/stdout" | awk '{print $3}'; }

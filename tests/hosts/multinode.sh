@@ -18,7 +18,8 @@ batch_size = 32
 max_steps = 6
 eval_every = 6
 checkpoint_dir = \"$1/ckpt\"
-metrics = \"$1/metrics.jsonl\"" "$1"
+metrics = \"$1/metrics.jsonl\"
+tensorboard_dir = \"$1/tb\"" "$1"
 }
 
 # pipeline DIR LAUNCH...: ingest, features, train, predict in DIR, each command run as
