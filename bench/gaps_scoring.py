@@ -5,11 +5,13 @@ model's validation rank IC against the oracle IC, for [features] gaps = "strict"
 by side in one run.
 
 Usage: /usr/bin/python3 bench/gaps_scoring.py [--bin build/release/tickstream] [--work DIR] [--out F.json]
-A ticker is listed at the last date when its last bar is among the store's last 5 bars (a halt
-on the last bars does not delist it). Prints JSON; exits 1 when a run fails.
+A ticker is listed at the last date when its first bar is at or before it and its last bar within
+the 7 days before it (a halt on the last bars does not delist it). --analyze-only reads the runs
+of an earlier call in --work again. Prints JSON; exits 1 when a run fails or a target is missed.
 """
 import argparse
 import csv
+import datetime as dt
 import json
 import os
 import platform
@@ -32,6 +34,12 @@ def run(cmd, env):
 def one(args, env, exchanges, gaps):
     d = os.path.join(args.work, f"x{exchanges}-{gaps}")
     os.makedirs(d, exist_ok=True)
+    if args.analyze_only:
+        return analyze(args, env, d, exchanges, gaps, None)
+    return analyze(args, env, d, exchanges, gaps, prepare(args, env, d, exchanges, gaps))
+
+
+def prepare(args, env, d, exchanges, gaps):
     store = os.path.join(d, "store.h5")
     mpi = ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "2", args.bin]
     if not os.path.exists(store):
@@ -45,9 +53,15 @@ def one(args, env, exchanges, gaps):
     subprocess.run(["rm", "-rf", f"{d}/ckpt"], check=True)
     _, train_s = run(mpi + ["train", "--config", config] + sets, env)
     info = json.loads(run([args.bin, "inspect", store, "--json"], env)[0])
+    run(mpi + ["predict", "--config", config] + sets +
+        ["--checkpoint", f"{d}/ckpt", "--asof", info["last_time"], "--out", f"{d}/pred.csv"], env)
+    return train_s
+
+
+def analyze(args, env, d, exchanges, gaps, train_s):
+    store = os.path.join(d, "store.h5")
+    info = json.loads(run([args.bin, "inspect", store, "--json"], env)[0])
     last = info["last_time"]
-    out, _ = run(mpi + ["predict", "--config", config] + sets +
-                 ["--checkpoint", f"{d}/ckpt", "--asof", last, "--out", f"{d}/pred.csv"], env)
     scored = {r["ticker"] for r in csv.DictReader(open(f"{d}/pred.csv"))}
     reasons = {}
     skipped_path = f"{d}/pred.skipped.csv"
@@ -57,8 +71,7 @@ def one(args, env, exchanges, gaps):
             reasons[key] = reasons.get(key, 0) + 1
     bars = info["bars"]
     listed = []
-    # the store's last 5 bar times: the per-ticker last_time strings compare as ISO dates
-    cutoff = sorted({t["last_time"] for t in info["per_ticker"] if t["last_time"]})[-5:][0]
+    cutoff = (dt.date.fromisoformat(last[:10]) - dt.timedelta(days=7)).isoformat()  # ISO strings compare as dates
     for t in info["per_ticker"]:
         if t["first_time"] and t["first_time"] <= last and t["last_time"] >= cutoff:
             listed.append(t["ticker"])
@@ -77,6 +90,7 @@ def main():
     p.add_argument("--bin", default=os.path.join(ROOT, "build", "release", "tickstream"))
     p.add_argument("--work", default="/tmp/tickstream-gaps")
     p.add_argument("--out", default="")
+    p.add_argument("--analyze-only", action="store_true")
     args = p.parse_args()
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     rows = [one(args, env, x, g) for x in (1, 2) for g in ("strict", "skip")]

@@ -335,16 +335,28 @@ RawViews to_device(const RawBlock& b) {
           upload(b.valid, b.rows, b.bars, "valid")};
 }
 
-FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps) {
+FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps, FeatureTimings* timings) {
   ensure_kokkos();
+  FeatureTimings local;
+  FeatureTimings& tm = timings ? *timings : local;
+  Kokkos::Timer timer;
+  const auto lap = [&timer](double& into) { into += timer.seconds(), timer.reset(); };
   const RawViews raw = to_device(block);
   const auto n = static_cast<size_t>(block.rows), t = static_cast<size_t>(block.bars);
-  Kokkos::View<float*, Kokkos::LayoutRight, MemSpace> f("features", n * t * kFeatureCount), l("labels", n * t * kLabelCount);
-  Kokkos::View<uint8_t*, Kokkos::LayoutRight, MemSpace> fv("feature_valid", n * t), lv("label_valid", n * t);
+  Kokkos::View<float*, Kokkos::LayoutRight, MemSpace> f(Kokkos::view_alloc(Kokkos::WithoutInitializing, "features"),
+                                                        n * t * kFeatureCount);
+  Kokkos::View<float*, Kokkos::LayoutRight, MemSpace> l(Kokkos::view_alloc(Kokkos::WithoutInitializing, "labels"),
+                                                        n * t * kLabelCount);
+  Kokkos::View<uint8_t*, Kokkos::LayoutRight, MemSpace> fv(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fv"), n * t);
+  Kokkos::View<uint8_t*, Kokkos::LayoutRight, MemSpace> lv(Kokkos::view_alloc(Kokkos::WithoutInitializing, "lv"), n * t);
+  lap(tm.upload_s);
   compute_features<float>(raw, Cube<float>(f.data(), n, t, kFeatureCount), Matrix<uint8_t>(fv.data(), n, t), gaps);
+  lap(tm.features_s);
   compute_labels<float>(raw, horizon, Cube<float>(l.data(), n, t, kLabelCount), Matrix<uint8_t>(lv.data(), n, t), gaps);
+  lap(tm.labels_s);
   FeatureBlock out;
   download(f, out.features), download(fv, out.feature_valid), download(l, out.labels), download(lv, out.label_valid);
+  lap(tm.download_s);
   return out;
 }
 

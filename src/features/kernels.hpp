@@ -48,7 +48,12 @@ struct FeatureBlock {
   std::vector<float> labels;  // [rows, bars, kLabelCount]
   std::vector<uint8_t> label_valid;
 };
-FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps = Gaps::strict);
+// Seconds of compute_feature_block's steps (host -> execution space copies, the two kernels, back).
+struct FeatureTimings {
+  double upload_s = 0, features_s = 0, labels_s = 0, download_s = 0;
+};
+FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps = Gaps::strict,
+                                   FeatureTimings* timings = nullptr);
 
 // Kokkos must be initialized before any kernel runs; this initializes it once if needed (tests,
 // tools) and finalizes it at exit. RankContext does the same for the application.

@@ -80,10 +80,13 @@ RunningStats train_stats(comm::Communicator& comm, const Config& c, const Featur
   return all;
 }
 
-void replace_store(comm::Communicator& comm, const Config& c, const FeatureGroupsInfo& info, const FeatureBlock& f,
-                   int64_t begin, int64_t rows, const RunningStats& stats) {
+// Returns the seconds of the store copy (the rest is the datasets' write).
+double replace_store(comm::Communicator& comm, const Config& c, const FeatureGroupsInfo& info, const FeatureBlock& f,
+                     int64_t begin, int64_t rows, const RunningStats& stats) {
   AtomicOutput out(c.data.store, comm);
+  const double t0 = monotonic_seconds();
   out.copy_from(c.data.store);
+  const double copy_s = monotonic_seconds() - t0;
   out.write([&] {
     h5::File file = h5::File::open(out.temp_path(), true, &comm);
     maybe_inject_fault("features_write", comm.rank());  // mid-collective: the others write
@@ -91,6 +94,7 @@ void replace_store(comm::Communicator& comm, const Config& c, const FeatureGroup
     file.close();
   });
   out.commit();
+  return copy_s;
 }
 
 }  // namespace
@@ -98,12 +102,17 @@ void replace_store(comm::Communicator& comm, const Config& c, const FeatureGroup
 nlohmann::json FeaturesReport::to_json() const {
   return {{"cache_hit", cache_hit}, {"cache_key", cache_key}, {"tickers", tickers}, {"bars", bars},
           {"valid_rows", valid_rows}, {"train_rows", train_rows}, {"read_s", read_s}, {"compute_s", compute_s},
-          {"write_s", write_s}, {"total_s", total_s}};
+          {"write_s", write_s}, {"total_s", total_s}, {"phases", nlohmann::json(phases)}};
 }
 
 FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool force) {
   const double t0 = monotonic_seconds();
   FeaturesReport rep;
+  double mark = t0;
+  const auto lap = [&rep, &mark](const char* phase) {
+    const double now = monotonic_seconds();
+    rep.phases.emplace_back(phase, now - mark), mark = now;
+  };
   std::unique_ptr<StoreReader> reader;
   std::vector<TimeframeSpec> timeframes;
   run_agreed(comm, [&] {  // rank-local checks only: the collective open comes after agreement
@@ -117,11 +126,14 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
   const auto owners = balanced_owners_grouped(std::vector<int64_t>(static_cast<size_t>(rep.tickers), 1),
                                               comm.size(), store::kFeatureChunkTickers);
   const auto [begin, end] = owned_range(owners, comm.rank());
+  lap("open");
   const RawBlock raw = reader->read_raw(begin, end - begin);
+  lap("read_raw");
   rep.cache_key = cache_key(raw_fingerprint(comm, raw, *reader), c);
   const bool hit = !force && stored_key(*reader) == rep.cache_key;
   const std::vector<int64_t> time = reader->time();
   reader.reset();
+  lap("fingerprint");
   const double t1 = monotonic_seconds();
   if (hit) {
     rep.cache_hit = true;
@@ -129,10 +141,18 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
                  c.data.store);
   } else {
     const Gaps gaps = c.features.gaps == "skip" ? Gaps::skip : Gaps::strict;
-    const FeatureBlock f = add_timeframes(raw, time, compute_feature_block(raw, c.features.horizon, gaps), timeframes, gaps);
+    FeatureTimings ft;
+    const FeatureBlock base = compute_feature_block(raw, c.features.horizon, gaps, &ft);
+    for (const auto& [name, s] : {std::pair{"upload", ft.upload_s}, {"features_kernel", ft.features_s},
+                                  {"labels_kernel", ft.labels_s}, {"download", ft.download_s}})
+      rep.phases.emplace_back(name, s);
+    mark = monotonic_seconds();
+    const FeatureBlock f = add_timeframes(raw, time, base, timeframes, gaps);
+    lap("timeframes");
     for (uint8_t v : f.feature_valid) rep.valid_rows += v;
     rep.valid_rows = comm::allreduce(comm, rep.valid_rows, comm::ReduceOp::sum);
     const RunningStats stats = train_stats(comm, c, f, time, end - begin, rep.train_rows);
+    lap("stats");
     const double t2 = monotonic_seconds();
     rep.compute_s = comm::allreduce(comm, t2 - t1, comm::ReduceOp::max);
     FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, c.features.gaps, c.features.max_missing_bars,
@@ -140,9 +160,16 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
                            store::kFeatureChunkTickers, store::kFeatureChunkBars, c.hash(), rep.cache_key,
                            c.data.train_start ? format_timestamp(c.data.train_start) : "",
                            c.data.train_end ? format_timestamp(c.data.train_end) : "", comm.rank() == 0};
-    replace_store(comm, c, info, f, begin, end - begin, stats);
+    const double copy_s = replace_store(comm, c, info, f, begin, end - begin, stats);
+    lap("write");
+    rep.phases.back().second -= copy_s;
+    rep.phases.insert(rep.phases.end() - 1, {"copy_store", copy_s});
     rep.write_s = comm::allreduce(comm, monotonic_seconds() - t2, comm::ReduceOp::max);
   }
+  std::vector<double> seconds;
+  for (const auto& p : rep.phases) seconds.push_back(p.second);
+  comm::allreduce_inplace(comm, seconds, comm::ReduceOp::max);  // every rank has the same phases
+  for (size_t i = 0; i < seconds.size(); ++i) rep.phases[i].second = seconds[i];
   rep.read_s = comm::allreduce(comm, t1 - t0, comm::ReduceOp::max);
   rep.total_s = comm::allreduce(comm, monotonic_seconds() - t0, comm::ReduceOp::max);
   return rep;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +17,9 @@ struct FeaturesReport {
   std::string cache_key;
   int64_t tickers = 0, bars = 0, valid_rows = 0, train_rows = 0;
   double read_s = 0, compute_s = 0, write_s = 0, total_s = 0;  // max over ranks
+  // Where each phase's time went, max over ranks, in order: read (open, raw, fingerprint),
+  // compute (upload, features, labels, download, timeframes, stats), write (copy, datasets).
+  std::vector<std::pair<std::string, double>> phases;
   nlohmann::json to_json() const;
 };
 
