@@ -46,9 +46,11 @@ expect_exit 0 "${SWEEP[@]}"
 cp "$WORK/stdout" "$WORK/sweep1.out"
 [[ $(grep -c '^sweep: trial [0-9]* ok on group' "$WORK/stdout") -eq 2 ]] || { cat "$WORK/stdout" >&2; fail "expected 2 'ok' trial lines"; }
 [[ $(grep -c '^sweep: trial [0-9]* failed on group' "$WORK/stdout") -eq 2 ]] || { cat "$WORK/stdout" >&2; fail "expected 2 'failed' trial lines"; }
-/usr/bin/python3 - "$WORK/sw" <<'PY'
-import csv, json, math, sys, tomllib
+/usr/bin/python3 - "$WORK/sw" "$WORK/sweep1.out" <<'PY'
+import csv, json, math, re, sys, tomllib
 out = sys.argv[1]
+lines = re.findall(r"^sweep: trial (\d+) (ok|failed) on group (\d+)", open(sys.argv[2]).read(), re.M)
+assert sorted(int(t) for t, _, _ in lines) == [0, 1, 2, 3], f"trial lines: {lines}"
 rows = list(csv.DictReader(open(f"{out}/results.csv")))
 assert len(rows) == 4, f"results.csv: {len(rows)} rows, expected 4"
 assert [int(r["trial"]) for r in rows] == [0, 1, 2, 3], [r["trial"] for r in rows]
@@ -61,6 +63,9 @@ for r in rows:
         assert r["status"] == "ok" and r["error"] == "", f"trial {r['trial']}: {r['status']} {r['error']!r}"
         assert math.isfinite(float(r["best_val_rank_ic"])), f"trial {r['trial']}: best_val_rank_ic {r['best_val_rank_ic']}"
         assert int(r["steps"]) == 60, f"trial {r['trial']}: {r['steps']} steps"
+        # Trained once: one run's 2 evaluations (steps 30 and 60) in its metrics log.
+        steps = [json.loads(x)["step"] for x in open(f"{out}/trial-{int(r['trial']):04d}/metrics.jsonl")]
+        assert steps == [30, 60], f"trial {r['trial']}: evaluations at steps {steps}"
 # Each trial trained by exactly one group (one result, its group recorded), both groups used.
 groups = {}
 for t in range(4):
