@@ -6,7 +6,7 @@ HDF5 read, the computation, the write of the [tickers, bars, 20] float32 result)
 Usage: python3 bench/pandas_features.py STORE.h5 OUT.h5
 Wide frames (bars x tickers), rolling windows over the store's axis (gaps = strict-like: a missing
 bar is NaN and poisons its windows), EMA/Wilder smoothing with ewm(adjust=False): the same work,
-equal to tickstream's values for the window features (the bench checks logret_5, vol_20,
+equal to tickstream's values for the window features (the bench checks logret_1, vol_20,
 sma_20_rel, range_rel on the bars where both are defined).
 """
 import sys
@@ -66,7 +66,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     result = features(read(argv[0]))
-    with h5py.File(argv[1], "w") as f:
+    with h5py.File(argv[1], "w", libver="latest") as f:  # superblock v3, as tickstream reads
         f.create_dataset("values", data=result, chunks=(16, 64, 20))
     return 0
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "app/commands.hpp"
+#include "runtime/placement.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "features/export.hpp"
@@ -62,7 +63,8 @@ void add_features(CLI::App& app, CommandRunner& runner) {
         if (!a->report.empty()) require_output_path(a->report);
       });
       ctx.ensure_kokkos();
-      const FeaturesReport rep = run_features(ctx.comm(), config, a->force);
+      // The rank's share of the node's cores (as ingest's threads): host threads over its tickers.
+      const FeaturesReport rep = run_features(ctx.comm(), config, a->force, cpu_share(ctx.local_size()));
       print_root(ctx, rep.cache_hit
                           ? fmt::format("features: cache hit, {} unchanged ({:.2f} s)\n", config.data.store, rep.total_s)
                           : fmt::format("features: {} tickers x {} bars -> {} in {:.2f} s (read {:.2f}, compute {:.2f}, "

@@ -30,4 +30,12 @@ void configure_logging(const LogOptions& o) {
   spdlog::set_default_logger(logger);
 }
 
+void set_console_info(bool speaks) {
+  const auto logger = spdlog::default_logger();
+  if (!logger || logger->sinks().empty()) return;
+  const spdlog::sink_ptr& console = logger->sinks().front();  // configure_logging puts it first
+  if (console->level() == spdlog::level::debug) return;
+  console->set_level(speaks ? spdlog::level::info : spdlog::level::warn);
+}
+
 }  // namespace tickstream

@@ -18,4 +18,8 @@ struct LogOptions {
 // "[time] [rR] level message", plus the optional per-rank file.
 void configure_logging(const LogOptions& options);
 
+// Console level of this rank from now on: info when `speaks` (rank 0, or a group's first rank in
+// a sweep, which reports its trials), warn otherwise; debug stays debug (--verbose).
+void set_console_info(bool speaks);
+
 }  // namespace tickstream

@@ -2,6 +2,8 @@
 #include "features/kernels.hpp"
 
 #include <cstdlib>
+#include <thread>
+#include <type_traits>
 #include <limits>
 
 #include "features/feature_kernel.hpp"
@@ -285,29 +287,48 @@ struct LabelFunctor {
 
 }  // namespace kernels
 
-template <typename Scalar>
-void compute_features(const RawViews& raw, const Cube<Scalar>& features, const Matrix<uint8_t>& valid, Gaps gaps) {
-  Kokkos::parallel_for("tickstream::features", Kokkos::RangePolicy<ExecSpace>(0, raw.close.extent(0)),
-                       kernels::FeatureFunctor<Scalar>{raw, features, valid, gaps == Gaps::skip});
+// Runs `f(i)` for i in [0, n): a named Kokkos kernel, or with the Serial backend and threads > 1,
+// contiguous ranges of i on host threads (each i is an independent ticker).
+template <typename Functor>
+void for_each_ticker(const char* name, int64_t n, const Functor& f, int threads) {
+  if constexpr (std::is_same_v<ExecSpace, Kokkos::Serial>) {
+    if (threads > 1 && n > 1) {
+      const int64_t parts = std::min<int64_t>(threads, n);
+      std::vector<std::thread> pool;
+      for (int64_t p = 0; p < parts; ++p)
+        pool.emplace_back([&f, p, parts, n] {
+          for (int64_t i = n * p / parts; i < n * (p + 1) / parts; ++i) f(i);
+        });
+      for (auto& t : pool) t.join();
+      return;
+    }
+  }
+  Kokkos::parallel_for(name, Kokkos::RangePolicy<ExecSpace>(0, n), f);
   Kokkos::fence();
+}
+
+template <typename Scalar>
+void compute_features(const RawViews& raw, const Cube<Scalar>& features, const Matrix<uint8_t>& valid, Gaps gaps,
+                      int threads) {
+  for_each_ticker("tickstream::features", static_cast<int64_t>(raw.close.extent(0)),
+                  kernels::FeatureFunctor<Scalar>{raw, features, valid, gaps == Gaps::skip}, threads);
 }
 
 template <typename Scalar>
 void compute_labels(const RawViews& raw, int64_t horizon, const Cube<Scalar>& labels, const Matrix<uint8_t>& valid,
-                    Gaps gaps) {
-  const Kokkos::RangePolicy<ExecSpace> tickers(0, raw.close.extent(0));
+                    Gaps gaps, int threads) {
+  const auto n = static_cast<int64_t>(raw.close.extent(0));
   if (gaps == Gaps::skip) {
-    Kokkos::parallel_for("tickstream::labels_skip", tickers, kernels::SkipLabelFunctor<Scalar>{raw, horizon, labels, valid});
+    for_each_ticker("tickstream::labels_skip", n, kernels::SkipLabelFunctor<Scalar>{raw, horizon, labels, valid}, threads);
   } else {
-    Kokkos::parallel_for("tickstream::labels", tickers, kernels::LabelFunctor<Scalar>{raw, horizon, labels, valid});
+    for_each_ticker("tickstream::labels", n, kernels::LabelFunctor<Scalar>{raw, horizon, labels, valid}, threads);
   }
-  Kokkos::fence();
 }
 
-template void compute_features<float>(const RawViews&, const Cube<float>&, const Matrix<uint8_t>&, Gaps);
-template void compute_features<double>(const RawViews&, const Cube<double>&, const Matrix<uint8_t>&, Gaps);
-template void compute_labels<float>(const RawViews&, int64_t, const Cube<float>&, const Matrix<uint8_t>&, Gaps);
-template void compute_labels<double>(const RawViews&, int64_t, const Cube<double>&, const Matrix<uint8_t>&, Gaps);
+template void compute_features<float>(const RawViews&, const Cube<float>&, const Matrix<uint8_t>&, Gaps, int);
+template void compute_features<double>(const RawViews&, const Cube<double>&, const Matrix<uint8_t>&, Gaps, int);
+template void compute_labels<float>(const RawViews&, int64_t, const Cube<float>&, const Matrix<uint8_t>&, Gaps, int);
+template void compute_labels<double>(const RawViews&, int64_t, const Cube<double>&, const Matrix<uint8_t>&, Gaps, int);
 
 namespace {
 
@@ -335,10 +356,48 @@ RawViews to_device(const RawBlock& b) {
           upload(b.valid, b.rows, b.bars, "valid")};
 }
 
-FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps, FeatureTimings* timings) {
+namespace {
+
+// The block's vectors as views the execution space reads in place (host-accessible spaces).
+template <typename T>
+Matrix<const T> host_view(const std::vector<T>& v, int64_t rows, int64_t bars) {
+  return Matrix<const T>(v.data(), v.empty() ? 0 : rows, v.empty() ? 0 : bars);
+}
+
+RawViews host_views(const RawBlock& b) {
+  return {host_view(b.open, b.rows, b.bars),   host_view(b.high, b.rows, b.bars),   host_view(b.low, b.rows, b.bars),
+          host_view(b.close, b.rows, b.bars),  host_view(b.volume, b.rows, b.bars), host_view(b.adj_close, b.rows, b.bars),
+          host_view(b.valid, b.rows, b.bars)};
+}
+
+// The kernels straight into the result's vectors (host-accessible execution spaces).
+FeatureBlock compute_in_place(const RawBlock& block, int64_t horizon, Gaps gaps, FeatureTimings& tm, int threads) {
+  Kokkos::Timer timer;
+  const auto lap = [&timer](double& into) { into += timer.seconds(), timer.reset(); };
+  const RawViews raw = host_views(block);
+  const auto n = static_cast<size_t>(block.rows), t = static_cast<size_t>(block.bars);
+  FeatureBlock out;
+  out.features.resize(n * t * kFeatureCount), out.feature_valid.resize(n * t);
+  out.labels.resize(n * t * kLabelCount), out.label_valid.resize(n * t);
+  lap(tm.upload_s);
+  compute_features<float>(raw, Cube<float>(out.features.data(), n, t, kFeatureCount),
+                          Matrix<uint8_t>(out.feature_valid.data(), n, t), gaps, threads);
+  lap(tm.features_s);
+  compute_labels<float>(raw, horizon, Cube<float>(out.labels.data(), n, t, kLabelCount),
+                        Matrix<uint8_t>(out.label_valid.data(), n, t), gaps, threads);
+  lap(tm.labels_s);
+  return out;
+}
+
+}  // namespace
+
+FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps, FeatureTimings* timings,
+                                   int threads) {
   ensure_kokkos();
   FeatureTimings local;
   FeatureTimings& tm = timings ? *timings : local;
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemSpace>::accessible)
+    return compute_in_place(block, horizon, gaps, tm, threads);
   Kokkos::Timer timer;
   const auto lap = [&timer](double& into) { into += timer.seconds(), timer.reset(); };
   const RawViews raw = to_device(block);

@@ -29,16 +29,18 @@ RawViews to_device(const RawBlock& block);
 
 // Features [N, T, kFeatureCount] (NaN where undefined) and valid [N, T] (1 where all finite).
 // Gaps::skip: over each ticker's own valid bars; strict: restarted after every missing bar.
+// `threads` > 1: with the Serial backend the tickers are split over that many host threads
+// (each ticker is one independent work item); other backends parallelize on their own.
 template <typename Scalar>
 void compute_features(const RawViews& raw, const Cube<Scalar>& features, const Matrix<uint8_t>& valid,
-                      Gaps gaps = Gaps::strict);
+                      Gaps gaps = Gaps::strict, int threads = 1);
 
 // Labels [N, T, 2]: fwd_logret_<H>, fwd_up_<H> at valid bars. Gaps::strict: from bar t to bar
 // t+H, valid where bars t..t+H are all valid; skip: from bar t to the ticker's H-th valid bar
 // after t, valid where it exists.
 template <typename Scalar>
 void compute_labels(const RawViews& raw, int64_t horizon, const Cube<Scalar>& labels, const Matrix<uint8_t>& valid,
-                    Gaps gaps = Gaps::strict);
+                    Gaps gaps = Gaps::strict, int threads = 1);
 
 // Host convenience: features and labels of a RawBlock as row-major float arrays.
 struct FeatureBlock {
@@ -52,8 +54,10 @@ struct FeatureBlock {
 struct FeatureTimings {
   double upload_s = 0, features_s = 0, labels_s = 0, download_s = 0;
 };
+// Where the execution space can read host memory (Serial, OpenMP) the kernels read the block's
+// vectors and write the result's in place: no copies.
 FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps = Gaps::strict,
-                                   FeatureTimings* timings = nullptr);
+                                   FeatureTimings* timings = nullptr, int threads = 1);
 
 // Kokkos must be initialized before any kernel runs; this initializes it once if needed (tests,
 // tools) and finalizes it at exit. RankContext does the same for the application.

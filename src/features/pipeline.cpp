@@ -29,7 +29,7 @@ uint64_t row_hash(const RawBlock& b, int64_t r) {
   const size_t o = b.index(r, 0), n = static_cast<size_t>(b.bars);
   uint64_t h = kFnvOffset;
   for (const auto* v : {&b.open, &b.high, &b.low, &b.close, &b.volume, &b.adj_close})
-    if (!v->empty()) h = fnv1a({reinterpret_cast<const char*>(v->data() + o), n * sizeof(double)}, h);
+    if (!v->empty()) h = fnv1a_words(v->data() + o, n, h);
   return fnv1a({reinterpret_cast<const char*>(b.valid.data() + o), n}, h);
 }
 
@@ -105,7 +105,7 @@ nlohmann::json FeaturesReport::to_json() const {
           {"write_s", write_s}, {"total_s", total_s}, {"phases", nlohmann::json(phases)}};
 }
 
-FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool force) {
+FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool force, int threads) {
   const double t0 = monotonic_seconds();
   FeaturesReport rep;
   double mark = t0;
@@ -142,12 +142,12 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
   } else {
     const Gaps gaps = c.features.gaps == "skip" ? Gaps::skip : Gaps::strict;
     FeatureTimings ft;
-    const FeatureBlock base = compute_feature_block(raw, c.features.horizon, gaps, &ft);
+    FeatureBlock base = compute_feature_block(raw, c.features.horizon, gaps, &ft, threads);
     for (const auto& [name, s] : {std::pair{"upload", ft.upload_s}, {"features_kernel", ft.features_s},
                                   {"labels_kernel", ft.labels_s}, {"download", ft.download_s}})
       rep.phases.emplace_back(name, s);
     mark = monotonic_seconds();
-    const FeatureBlock f = add_timeframes(raw, time, base, timeframes, gaps);
+    const FeatureBlock f = add_timeframes(raw, time, std::move(base), timeframes, gaps);
     lap("timeframes");
     for (uint8_t v : f.feature_valid) rep.valid_rows += v;
     rep.valid_rows = comm::allreduce(comm, rep.valid_rows, comm::ReduceOp::sum);

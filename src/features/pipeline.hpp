@@ -26,6 +26,8 @@ struct FeaturesReport {
 // Collective. Recomputes unless the store already holds features for the same cache key
 // (raw-data fingerprint, definitions version, feature settings) or `force` is set. The store is
 // replaced atomically: the new version is written to a copy and renamed over the original.
-FeaturesReport run_features(comm::Communicator& comm, const Config& config, bool force);
+// `threads`: host threads over this rank's tickers where the kernels run on the host without a
+// parallel Kokkos backend (Kokkos::Serial); a parallel backend uses its own.
+FeaturesReport run_features(comm::Communicator& comm, const Config& config, bool force, int threads = 1);
 
 }  // namespace tickstream

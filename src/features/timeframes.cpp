@@ -107,14 +107,15 @@ RawBlock coarse_block(const RawBlock& raw, const TimeframeAxis& axis) {
   return c;
 }
 
-FeatureBlock add_timeframes(const RawBlock& raw, const std::vector<int64_t>& time, const FeatureBlock& base,
+FeatureBlock add_timeframes(const RawBlock& raw, const std::vector<int64_t>& time, FeatureBlock base,
                             const std::vector<TimeframeSpec>& timeframes, Gaps gaps) {
-  if (timeframes.empty()) return base;
+  if (timeframes.empty()) return base;  // moved out: no copy
   const int64_t f0 = kFeatureCount;
   int64_t extra = 0;
   for (const TimeframeSpec& tf : timeframes) extra += static_cast<int64_t>(tf.features.size());
   const int64_t width = f0 + extra, bars = raw.bars;
-  FeatureBlock out = base;
+  FeatureBlock out;
+  out.feature_valid = base.feature_valid, out.labels = std::move(base.labels), out.label_valid = std::move(base.label_valid);
   out.features.assign(static_cast<size_t>(raw.rows * bars * width), std::numeric_limits<float>::quiet_NaN());
   for (size_t cell = 0; cell < base.feature_valid.size(); ++cell)
     std::copy_n(base.features.data() + cell * f0, f0, out.features.data() + cell * static_cast<size_t>(width));

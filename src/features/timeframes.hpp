@@ -48,7 +48,7 @@ RawBlock coarse_block(const RawBlock& raw, const TimeframeAxis& axis);
 // `base` (the default set over `raw`, bars `time`) with every timeframe's columns appended, and a
 // row valid only where its base row and every appended value are. Coarse features are computed
 // with `gaps` over the coarse bars.
-FeatureBlock add_timeframes(const RawBlock& raw, const std::vector<int64_t>& time, const FeatureBlock& base,
+FeatureBlock add_timeframes(const RawBlock& raw, const std::vector<int64_t>& time, FeatureBlock base,
                             const std::vector<TimeframeSpec>& timeframes, Gaps gaps);
 
 }  // namespace tickstream

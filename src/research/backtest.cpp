@@ -48,8 +48,12 @@ void prepare_out_dir(const Config& c) {
   std::error_code ec;
   fs::create_directories(c.backtest.out_dir, ec);
   TS_REQUIRE_INPUT(!ec, "[backtest] out_dir = {}: cannot create: {}", c.backtest.out_dir, ec.message());
-  for (const auto& entry : fs::directory_iterator(c.backtest.out_dir))
-    if (entry.path().filename().string().rfind("fold-", 0) == 0) fs::remove_all(entry.path());
+  for (const auto& entry : fs::directory_iterator(c.backtest.out_dir)) {
+    const std::string name = entry.path().filename().string();
+    const bool ours = name.rfind("fold-", 0) == 0 || name == "backtest.json" || name == "portfolio.csv" ||
+                      name == "backtest.png";
+    if (ours) fs::remove_all(entry.path());  // a failed run leaves no report of an earlier one
+  }
 }
 
 double read_oracle_ic(const std::string& store) {

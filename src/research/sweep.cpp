@@ -75,6 +75,23 @@ int64_t claim_next(const SweepOptions& o, const SweepGrid& grid) {
 
 std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
 
+double finite_or_nan(const nlohmann::json& v) { return v.is_number() ? v.get<double>() : kNaN; }
+
+// The trial's evaluations from its metrics log (all of its runs: a trial resumed after a kill has
+// the evaluations of both): the best rank IC and the last record's metrics.
+void read_evaluations(const std::string& metrics, TrialResult& r) {
+  std::ifstream in(metrics);
+  std::string line;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("val_rank_ic")) continue;
+    const double rank_ic = finite_or_nan(j["val_rank_ic"]);
+    if (std::isfinite(rank_ic) && !(r.best_val_rank_ic >= rank_ic)) r.best_val_rank_ic = rank_ic;
+    r.val_rank_ic = rank_ic, r.val_ic = finite_or_nan(j.value("val_ic", nlohmann::json()));
+    r.val_loss = finite_or_nan(j.value("val_loss", nlohmann::json()));
+  }
+}
+
 // Trains one trial on the current group; any failure is the trial's, recorded, not the sweep's.
 TrialResult run_trial(RankContext& ctx, const SweepOptions& o, const TrialSpec& t, int group) {
   TrialResult r;
@@ -95,10 +112,9 @@ TrialResult run_trial(RankContext& ctx, const SweepOptions& o, const TrialSpec& 
                      resolve_checkpoint(config.train.checkpoint_dir).has_value();  // killed mid-trial
     const TrainReport tr = run_training(ctx, config, options);
     r.status = "ok", r.steps = tr.step, r.stop_reason = tr.stop_reason;
-    r.best_val_rank_ic = tr.best_val_rank_ic;
-    if (tr.evaluated) r.val_rank_ic = tr.val.rank_ic, r.val_ic = tr.val.ic, r.val_loss = tr.val_loss;
+    if (ctx.is_root()) read_evaluations(config.train.metrics, r);  // every run's, a resumed trial's too
   } catch (const std::exception& e) {
-    r.status = "failed", r.error = e.what();
+    r.status = "failed", r.error = fmt::format("{} (trial {}: {})", e.what(), t.id, fmt::join(t.overrides(), " "));
   }
   r.seconds = comm::allreduce(ctx.comm(), monotonic_seconds() - t0, comm::ReduceOp::max);
   return r;
@@ -118,8 +134,11 @@ void run_group(RankContext& ctx, const SweepOptions& o, const SweepGrid& grid, i
     if (r.stop_reason.rfind("signal", 0) == 0) return;  // preempted: no result, resumed next run
     if (ctx.is_root()) {
       write_file_atomically(result_path(o.out, id), r.to_json().dump(2) + "\n");
-      fmt::print("sweep: trial {} {} on group {}: best validation rank IC {:.4f}, {} steps, {:.1f} s{}\n", id,
-                 r.status, group, r.best_val_rank_ic, r.steps, r.seconds, r.error.empty() ? "" : ": " + r.error);
+      if (r.status == "ok")
+        fmt::print("sweep: trial {} ok on group {}: best validation rank IC {:.4f}, {} steps, {:.1f} s\n", id, group,
+                   r.best_val_rank_ic, r.steps, r.seconds);
+      else
+        fmt::print("sweep: trial {} failed on group {} after {:.1f} s: {}\n", id, group, r.seconds, r.error);
     }
   }
 }

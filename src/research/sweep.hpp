@@ -44,7 +44,8 @@ std::vector<TrialResult> run_sweep(RankContext& ctx, const SweepOptions& options
 std::string results_csv(const std::vector<TrialResult>& results);
 int64_t best_trial(const std::vector<TrialResult>& results);
 
-// The base config file with the trial's keys (and --set overrides) written in, as TOML text.
+// The base config file with the trial's keys (and --set overrides) written in, as TOML text; its
+// checkpoints, metrics log and event files go to <out>/best/.
 std::string best_config_toml(const SweepOptions& options, const TrialSpec& trial);
 
 // args: {config, grid, out, set, group_size}. Rank 0 writes <out>/results.csv, results.json and

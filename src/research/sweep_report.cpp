@@ -92,6 +92,10 @@ std::string best_config_toml(const SweepOptions& o, const TrialSpec& trial) {
     set_key(root, s.substr(0, eq), s.substr(eq + 1));
   }
   for (const auto& [key, value] : trial.keys) set_key(root, key, value);
+  // Its own outputs: training from best.toml must not meet the base run's checkpoints.
+  for (const auto& [key, name] : {std::pair{"train.checkpoint_dir", "ckpt"}, {"train.metrics", "metrics.jsonl"},
+                                  {"train.tensorboard_dir", "tb"}})
+    set_key(root, key, nlohmann::json(o.out + "/best/" + name).dump());
   std::ostringstream out;
   out << "# The best trial (" << trial.id << ") of the sweep of " << o.grid << " over " << o.config << "\n" << root << "\n";
   return out.str();

@@ -65,6 +65,7 @@ std::unique_ptr<RankContext::Group> RankContext::enter_group(int color) {
   frame->outer_comm = std::move(comm_);
   groups_.push_back(std::move(frame));
   comm_ = make_communicator({});
+  set_console_info(rank_ == 0);  // a group's first rank reports its work
   return std::make_unique<Group>(*this);
 }
 
@@ -75,6 +76,7 @@ void RankContext::leave_group() {
   rank_ = f.outer_rank, size_ = f.outer_size;
   MPI_Comm_free(&f.mpi);
   groups_.pop_back();
+  set_console_info(rank_ == 0);
 }
 
 

@@ -48,6 +48,8 @@ double checked_signal(const SynthSpec& spec) {
   TS_REQUIRE_INPUT(spec.days >= 1, "synth: --days must be >= 1 (got {})", spec.days);
   TS_REQUIRE_INPUT(std::isfinite(spec.signal) && spec.signal >= 0.0 && spec.signal <= 1.0,
                    "synth: --signal must be in [0, 1] (got {})", spec.signal);
+  TS_REQUIRE_INPUT(spec.signal_from >= 0 && spec.signal_from < spec.days,
+                   "synth: --signal-from {} must be a session before --days {}", spec.signal_from, spec.days);
   TS_REQUIRE_INPUT(spec.halt_prob <= 0.5, "synth: --halt-prob must be in [0, 0.5] (got {})", spec.halt_prob);
   TS_REQUIRE_INPUT(spec.exchanges >= 1 && spec.exchanges <= 64, "synth: --exchanges must be in [1, 64] (got {})",
                    spec.exchanges);

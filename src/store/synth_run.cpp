@@ -59,6 +59,8 @@ void write_synth_attrs(hid_t root, const SynthInfo& info) {
   h5::set_attr(root, "oracle_ic", info.oracle_ic);
   h5::set_attr(root, "synth_seed", static_cast<int64_t>(info.spec.seed));
   h5::set_attr(root, "synth_signal", info.spec.signal);
+  h5::set_attr(root, "synth_signal_from", info.spec.signal_from);
+  h5::set_attr(root, "synth_exchanges", info.spec.exchanges);
   h5::set_attr(root, "synth_tickers", info.spec.tickers);
   h5::set_attr(root, "synth_days", info.spec.days);
 }

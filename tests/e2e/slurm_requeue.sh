@@ -48,7 +48,7 @@ slurm_check_predictions "$WORK/preds.csv" "$WORK/store.h5"
 # Resuming is exact: an uninterrupted run on the same 2 ranks ends with the same parameters.
 GOT=$(sed -n "s/^train: parameters fnv1a //p" "$LOG" | tail -n 1)
 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$WORK/job.toml" --set train.checkpoint_dir="$WORK/ref-ckpt" \
-  --set train.metrics="$WORK/ref-metrics.jsonl" >"$WORK/ref.txt" 2>"$WORK/ref.err" || { cat "$WORK/ref.err" >&2; fail "reference training failed"; }
+  --set train.metrics="$WORK/ref-metrics.jsonl" --set train.tensorboard_dir="$WORK/ref-tb" >"$WORK/ref.txt" 2>"$WORK/ref.err" || { cat "$WORK/ref.err" >&2; fail "reference training failed"; }
 WANT=$(sed -n "s/^train: parameters fnv1a //p" "$WORK/ref.txt")
 [[ -n "$GOT" && "$GOT" == "$WANT" ]] || fail "requeued training ended with parameters $GOT, an uninterrupted run with $WANT"
 echo "parameters after the requeue equal an uninterrupted run's ($GOT)"

@@ -7,7 +7,8 @@
 # Without a GPU the job says "no GPU" once (rank 0), not once per rank or per call.
 source "$(dirname "$0")/common.sh"
 CONFIG="$TICKSTREAM_SOURCE_DIR/configs/quickstart.toml"
-SETS=(--set data.store="$WORK/store.h5" --set train.checkpoint_dir="$WORK/ckpt" --set train.metrics="$WORK/metrics.jsonl")
+SETS=(--set data.store="$WORK/store.h5" --set train.checkpoint_dir="$WORK/ckpt" --set train.metrics="$WORK/metrics.jsonl"
+      --set train.tensorboard_dir="$WORK/tb")
 
 "${MPIRUN[@]}" -np 2 "$BIN" synth --tickers 500 --days 1260 --seed 1234 --signal 0.13 --store "$WORK/store.h5" >/dev/null
 "${MPIRUN[@]}" -np 2 "$BIN" features --config "$CONFIG" "${SETS[@]}" >/dev/null
@@ -20,7 +21,8 @@ if [[ "$("$BIN" version --json | /usr/bin/python3 -c 'import json,sys; print(jso
 fi
 START=$(date +%s)
 expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" train --config "$CONFIG" "${SETS[@]}" --set train.precision=bf16 \
-  --set train.checkpoint_dir="$WORK/ckpt-bf16" --set train.metrics="$WORK/metrics-bf16.jsonl" --stop-after 200
+  --set train.checkpoint_dir="$WORK/ckpt-bf16" --set train.metrics="$WORK/metrics-bf16.jsonl" \
+  --set train.tensorboard_dir="$WORK/tb-bf16" --stop-after 200
 echo "train bf16: $(( $(date +%s) - START )) s"
 ORACLE=$("$BIN" inspect "$WORK/store.h5" --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['oracle_ic'])")
 /usr/bin/python3 - "$WORK/metrics.jsonl" "$ORACLE" "$WORK/metrics-bf16.jsonl" <<'PY'

@@ -166,13 +166,13 @@ fatal_step synth synth "$BIN" synth --tickers 500 --days 1260 --seed 1234 --sign
 fatal_step features features "$BIN" features --config "$W/job.toml"
 step train_gpu_auto_batch train_gpu_auto_batch "$BIN" train --config "$W/job.toml" --device cuda \
   --set train.max_steps=20 --set train.batch_size=auto --set "train.checkpoint_dir=\"$W/ckpt-auto\"" \
-  --set "train.metrics=\"$W/metrics-auto.jsonl\""
+  --set "train.metrics=\"$W/metrics-auto.jsonl\"" --set "train.tensorboard_dir=\"$W/tb-auto\""
 step train_gpu train_gpu "$BIN" train --config "$W/job.toml" --device cuda --set train.max_steps=50
 # Streamed (not resident): chunks through the pinned loader at prefetch 2 and the device slots.
 step train_gpu_streamed train_gpu_streamed "$BIN" train --config "$W/job.toml" --device cuda \
   --set train.max_steps=200 --set train.eval_every=100 --set loader.resident=off --set loader.prefetch=2 \
   --set loader.chunk_tickers=64 --set "train.checkpoint_dir=\"$W/ckpt-streamed\"" \
-  --set "train.metrics=\"$W/metrics-streamed.jsonl\""
+  --set "train.metrics=\"$W/metrics-streamed.jsonl\"" --set "train.tensorboard_dir=\"$W/tb-streamed\""
 LAST=$("$BIN" inspect "$W/s.h5" --json 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["last_time"])' || echo none)
 step predict_gpu predict_gpu "$BIN" predict --config "$W/job.toml" --device cuda --checkpoint "$W/ckpt" \
   --asof "$LAST" --out "$W/preds.h5"
