@@ -14,9 +14,7 @@ import math
 import os
 import sys
 
-
-class InputProblem(Exception):
-    """Bad input the user can fix: exit code 2."""
+from plot_common import InputProblem, save_atomically  # launch/plot_common.py, beside this script
 
 
 def read_report(path):
@@ -106,21 +104,6 @@ def draw(report, days):
     ic.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig
-
-
-def save_atomically(fig, out):
-    directory = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(directory):
-        raise InputProblem(f"{out}: directory {directory} does not exist")
-    tmp = f"{out}.tmp-{os.getpid()}"
-    try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, out)
-    except OSError as e:
-        raise InputProblem(f"{out}: cannot write: {e}") from e
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def main(argv):

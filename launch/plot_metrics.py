@@ -13,11 +13,9 @@ import math
 import os
 import sys
 
+from plot_common import InputProblem, save_atomically  # launch/plot_common.py, beside this script
+
 REQUIRED = ("step", "loss", "val_loss", "val_ic", "val_rank_ic")
-
-
-class InputProblem(Exception):
-    """Bad input the user can fix: exit code 2."""
 
 
 def parse_args(argv):
@@ -91,22 +89,6 @@ def draw(columns, oracle_ic, title):
     bottom.grid(alpha=0.3)
     fig.tight_layout()
     return fig
-
-
-def save_atomically(fig, out):
-    """Writes the PNG to a temporary name in out's directory, then renames it to out."""
-    directory = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(directory):
-        raise InputProblem(f"{out}: directory {directory} does not exist")
-    tmp = f"{out}.tmp-{os.getpid()}"
-    try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, out)
-    except OSError as e:
-        raise InputProblem(f"{out}: cannot write: {e}") from e
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def main(argv):
