@@ -186,8 +186,6 @@ bool evaluate_and_log(TrainerState& s, double lr, double samples_per_s, double w
   s.report.val_loss = e.val_loss;
   s.report.val = e.metrics;
   s.report.evaluated = true;
-  const double best = s.report.best_val_rank_ic;
-  if (std::isfinite(e.metrics.rank_ic) && !(best >= e.metrics.rank_ic)) s.report.best_val_rank_ic = e.metrics.rank_ic;
   if (std::isfinite(e.val_loss)) {  // NaN: no validation windows, nothing to stop on
     if (e.val_loss < s.ckpt.best_val_loss) s.ckpt.best_val_loss = e.val_loss, s.ckpt.bad_evals = 0;
     else ++s.ckpt.bad_evals;

@@ -5,7 +5,6 @@
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <string>
 
@@ -42,7 +41,6 @@ struct TrainReport {
   double samples_per_s = 0;      // all ranks
   double val_loss = 0;
   EvalMetrics val;               // last evaluation
-  double best_val_rank_ic = std::numeric_limits<double>::quiet_NaN();  // best finite rank IC of this run's evaluations
   bool evaluated = false;
   std::string stop_reason;       // "finished" | "max_steps" | "early_stopping" | "signal N" | "stop_after"
   std::string checkpoint;        // the last checkpoint written ("" when none)
