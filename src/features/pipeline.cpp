@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "comm/collectives.hpp"
 #include "core/error.hpp"
@@ -64,17 +65,25 @@ std::string stored_key(const StoreReader& r) {
 // one partial per block of kFeatureChunkTickers rows merged in block order: the same bytes at any
 // rank count (ranks own whole blocks).
 RunningStats train_stats(comm::Communicator& comm, const Config& c, const FeatureBlock& f, const std::vector<int64_t>& time,
-                         int64_t rows, int64_t& train_rows) {
+                         int64_t rows, int threads, int64_t& train_rows) {
   // A date-only train_end includes every bar of that day (intraday stores): period_bars.
   const BarRange period = period_bars(time, c.data.train_start, c.data.train_end);
-  const int64_t first = period.first, last = period.last + 1;
+  const int64_t first = period.first, last = period.last + 1, block = store::kFeatureChunkTickers;
   const auto bars = static_cast<int64_t>(time.size());
-  std::vector<RunningStats> blocks;
-  for (int64_t r = 0; r < rows; ++r) {
-    if (r % store::kFeatureChunkTickers == 0) blocks.emplace_back(f.width);
-    const size_t o = static_cast<size_t>(r * bars + first);
-    blocks.back().add_rows(f.features.data() + o * static_cast<size_t>(f.width), last - first, f.feature_valid.data() + o);
-  }
+  std::vector<RunningStats> blocks(static_cast<size_t>((rows + block - 1) / block), RunningStats(f.width));
+  const auto fill = [&](size_t k) {  // one block's rows, in row order
+    for (int64_t r = static_cast<int64_t>(k) * block; r < std::min(rows, static_cast<int64_t>(k + 1) * block); ++r) {
+      const size_t o = static_cast<size_t>(r * bars + first);
+      blocks[k].add_rows(f.features.data() + o * static_cast<size_t>(f.width), last - first, f.feature_valid.data() + o);
+    }
+  };
+  std::vector<std::thread> pool;  // blocks are independent partials: host threads over them
+  const size_t parts = std::min<size_t>(static_cast<size_t>(std::max(1, threads)), std::max<size_t>(1, blocks.size()));
+  for (size_t p = 0; p < parts; ++p)
+    pool.emplace_back([&, p] {
+      for (size_t k = blocks.size() * p / parts; k < blocks.size() * (p + 1) / parts; ++k) fill(k);
+    });
+  for (auto& t : pool) t.join();
   RunningStats all = merge_blocks(comm, blocks, f.width);
   train_rows = all.counts().empty() ? 0 : all.counts()[0];
   return all;
@@ -151,7 +160,7 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
     lap("timeframes");
     for (uint8_t v : f.feature_valid) rep.valid_rows += v;
     rep.valid_rows = comm::allreduce(comm, rep.valid_rows, comm::ReduceOp::sum);
-    const RunningStats stats = train_stats(comm, c, f, time, end - begin, rep.train_rows);
+    const RunningStats stats = train_stats(comm, c, f, time, end - begin, threads, rep.train_rows);
     lap("stats");
     const double t2 = monotonic_seconds();
     rep.compute_s = comm::allreduce(comm, t2 - t1, comm::ReduceOp::max);
