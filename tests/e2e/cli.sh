@@ -27,7 +27,8 @@ for k in ["tickers", "bars", "frequency", "first_time", "last_time", "missing_fr
     assert k in j, k
 assert j["tickers"] == 12 and j["bars"] == 30 * 390 and j["frequency"] == "1min", j
 assert j["first_time"] == "2010-01-04T14:30:00Z", j["first_time"]
-assert set(j["per_ticker"][0]) == {"ticker", "first_time", "last_time", "bars"}
+assert set(j["per_ticker"][0]) == {"ticker", "first_time", "last_time", "bars", "missing_bars", "largest_gap"}
+assert j["tickers_with_gaps"] >= 0 and j["largest_gap"] >= 0
 assert j["oracle_ic"] is not None
 PY
 "$BIN" version --json > "$WORK/v.json"
