@@ -114,22 +114,24 @@ expect_exit 2 "${MPIRUN[@]}" -np 2 "$BIN" sweep --config "$WORK/base.toml" --gri
   --group-size 3
 expect_stderr "group-size 3: must divide the 2 ranks"
 
-# Kill/resume: 4 trials of 400 steps (a checkpoint every 50), SIGKILLed (both ranks and mpirun)
-# once a result exists and an unfinished trial has a checkpoint; the rerun finishes the sweep.
+# Kill/resume: 4 trials of 1200 steps (a checkpoint every 50), SIGKILLed (both ranks and mpirun)
+# once a result exists and an unfinished trial has a complete checkpoint (its manifest .json is
+# written last); the rerun finishes the sweep. (A release build trains 400 steps in under 2 s:
+# the longer trials leave the kill time to land before the trial ends.)
 cat > "$WORK/grid4.toml" <<'TOML'
 [grid]
 "train.lr" = [1e-3, 3e-4]
 "train.seed" = [1, 2]
 TOML
 LONG=("${MPIRUN[@]}" -np 2 "$BIN" sweep --config "$WORK/base.toml" --grid "$WORK/grid4.toml" --out "$WORK/kr"
-      --group-size 1 --set train.max_steps=400 --set train.eval_every=50)
+      --group-size 1 --set train.max_steps=1200 --set train.eval_every=50 --set train.patience=0)
 "${LONG[@]}" >"$WORK/kill.out" 2>&1 &
 PID=$!
 KILLED=""
 for _ in $(seq 1 1200); do
   if (($(results "$WORK/kr") >= 1)); then
     for d in "$WORK"/kr/trial-*; do
-      [[ ! -e "$d/result.json" ]] && compgen -G "$d/ckpt/ckpt-*.pt" >/dev/null && KILLED="$d" && break
+      [[ ! -e "$d/result.json" ]] && compgen -G "$d/ckpt/ckpt-*.json" >/dev/null && KILLED="$d" && break
     done
     [[ -n "$KILLED" ]] && break
   fi
@@ -168,8 +170,8 @@ rows = list(csv.DictReader(open(f"{sys.argv[1]}/results.csv")))
 assert len(rows) == 4, f"{len(rows)} results after the resume, expected 4"
 for r in rows:
     assert r["status"] == "ok", f"trial {r['trial']}: {r['status']} {r['error']}"
-    assert int(r["steps"]) == 400, f"trial {r['trial']}: {r['steps']} steps"
+    assert int(r["steps"]) == 1200, f"trial {r['trial']}: {r['steps']} steps"
     assert math.isfinite(float(r["best_val_rank_ic"])), r
-print("resumed sweep: 4 trials ok, 400 steps each")
+print("resumed sweep: 4 trials ok, 1200 steps each")
 PY
 echo "sweep e2e: $(( $(date +%s) - T0 )) s"
