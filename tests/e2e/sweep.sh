@@ -131,7 +131,9 @@ KILLED=""
 for _ in $(seq 1 1200); do
   if (($(results "$WORK/kr") >= 1)); then
     for d in "$WORK"/kr/trial-*; do
-      [[ ! -e "$d/result.json" ]] && compgen -G "$d/ckpt/ckpt-*.json" >/dev/null && KILLED="$d" && break
+      # a complete checkpoint at least 100 steps before the end: the trial cannot finish before the kill
+      newest=$( (ls "$d/ckpt" 2>/dev/null || true) | sed -n 's/^ckpt-0*\([0-9][0-9]*\)\.json$/\1/p' | sort -n | tail -1)
+      [[ ! -e "$d/result.json" && -n "$newest" ]] && ((newest <= 1100)) && KILLED="$d" && break
     done
     [[ -n "$KILLED" ]] && break
   fi
@@ -153,6 +155,7 @@ for _ in $(seq 1 100); do
   sleep 0.05
 done
 ((alive == 0)) || fail "ranks $RANKS outlived SIGKILL"
+[[ ! -e "$KILLED/result.json" ]] || fail "$KILLED finished before the kill landed"
 BEFORE=$(snapshot "$WORK/kr")
 N_BEFORE=$(results "$WORK/kr")
 ((N_BEFORE < 4)) || fail "the kill came after every trial had finished"
