@@ -13,14 +13,16 @@
 #include "model/batch_assembler.hpp"
 #include "model/pinned_memory.hpp"
 #include "runtime/device_info.hpp"
+#include "store/store_format.hpp"
 
 namespace tickstream {
 namespace {
 
 constexpr int64_t kRows = 5, kBars = 90, kF = 7, kSeq = 16;
 
-// A chunk of tile (row_begin, bar0) with random features and labels, in pinned memory.
-std::shared_ptr<const Chunk> make_chunk(int64_t row_begin, int64_t bar0, std::mt19937& rng) {
+// A chunk of tile (row_begin, bar0) with random features and labels, in pinned memory; with
+// `missing` > 0 that share of its bars has no features (a skip store's halts and holidays).
+std::shared_ptr<const Chunk> make_chunk(int64_t row_begin, int64_t bar0, std::mt19937& rng, double missing = 0) {
   auto c = std::make_shared<Chunk>();
   c->values = HostVector<float>(HostAllocator<float>(pinned_host_memory()));
   c->tile = Tile{row_begin, kRows, bar0 + kSeq - 1, kBars - kSeq + 1};
@@ -28,17 +30,23 @@ std::shared_ptr<const Chunk> make_chunk(int64_t row_begin, int64_t bar0, std::mt
   std::normal_distribution<float> x(0.f, 4.f);
   for (int64_t i = 0; i < kRows * kBars; ++i) {
     for (int64_t f = 0; f < kF; ++f) c->values.push_back(x(rng));
-    c->valid.push_back(1), c->label_valid.push_back(1);
+    const bool ok = std::uniform_real_distribution<double>(0, 1)(rng) >= missing;
+    c->valid.push_back(ok ? 1 : 0), c->label_valid.push_back(ok ? 1 : 0);
     c->label_values.push_back(x(rng)), c->label_values.push_back(x(rng) > 0 ? 1.f : 0.f);
   }
   return c;
 }
 
+// Windows whose last kSeq bars with features all lie in the chunk (every window of a full chunk).
 std::vector<Window> random_windows(const Chunk& c, int64_t n, std::mt19937& rng) {
   std::vector<Window> w;
-  for (int64_t i = 0; i < n; ++i)
-    w.push_back(Window{static_cast<int32_t>(c.tile.row_begin + static_cast<int64_t>(rng() % kRows)),
-                       static_cast<int32_t>(c.bar0 + kSeq - 1 + static_cast<int64_t>(rng() % (kBars - kSeq + 1)))});
+  std::vector<int32_t> bars(kSeq);
+  while (static_cast<int64_t>(w.size()) < n) {
+    const int64_t row = static_cast<int64_t>(rng() % kRows), end = kSeq - 1 + static_cast<int64_t>(rng() % (kBars - kSeq + 1));
+    if (!c.valid[static_cast<size_t>(row * kBars + end)] || !window_bars(c.valid.data() + row * kBars, end, kSeq, 0, bars.data()))
+      continue;
+    w.push_back(Window{static_cast<int32_t>(c.tile.row_begin + row), static_cast<int32_t>(c.bar0 + end)});
+  }
   return w;
 }
 
@@ -92,6 +100,15 @@ TEST_F(GpuBatchAssembler, DeviceResidentChunksGiveTheCpuAssemblersBatches) {
   ASSERT_TRUE(gpu->keep_resident(chunks_));
   compare(*gpu, *cpu, chunks_, rng_);
   EXPECT_NE(gpu->describe().find("resident"), std::string::npos) << gpu->describe();
+}
+
+// Windows around missing bars: the CUDA kernel gathers the bars the host listed, as the CPU does.
+TEST_F(GpuBatchAssembler, GappedWindowsGiveTheCpuAssemblersBatches) {
+  std::vector<std::shared_ptr<const Chunk>> gapped;
+  for (int k = 0; k < 4; ++k) gapped.push_back(make_chunk(kRows * k, 10 * k, rng_, 0.08));
+  auto gpu = make_batch_assembler(norm_, kSeq, kF, cuda_);
+  auto cpu = make_cpu_batch_assembler(norm_, kSeq, kF, torch::kCPU);
+  compare(*gpu, *cpu, gapped, rng_);
 }
 
 TEST_F(GpuBatchAssembler, RejectsAWindowOutsideItsTile) {
