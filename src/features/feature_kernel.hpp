@@ -82,4 +82,31 @@ struct EqualRun {
   }
 };
 
+// Sum of squared deviations from the mean of the last N values of a series, in O(1) a bar: sums
+// of the values shifted by K (the mean at the last recompute) slide bar by bar and are
+// recomputed from the window every 32 bars (the rounding they gather stays bounded) and after
+// any window that held a non-finite value (computed two-pass, as the reference does).
+template <int N>
+struct SlidingSquares {
+  double k = 0, s1 = 0, s2 = 0;
+  bool ready = false;
+  KOKKOS_INLINE_FUNCTION void reset() { ready = false; }
+  // `w`: the N values ending at position p (oldest first); `leaving`: the value at p - N;
+  // `clean`: no non-finite value among w.
+  KOKKOS_INLINE_FUNCTION double update(int64_t p, const double* w, double leaving, bool clean) {
+    if (!clean || !ready || (p & 31) == 0) {
+      double sum = 0;
+      for (int j = 0; j < N; ++j) sum += w[j];
+      k = sum / N, s1 = 0, s2 = 0;
+      for (int j = 0; j < N; ++j) s1 += w[j] - k, s2 += (w[j] - k) * (w[j] - k);
+      ready = clean;
+    } else {
+      const double in = w[N - 1] - k, out = leaving - k;
+      s1 += in - out, s2 += in * in - out * out;
+    }
+    const double ss = s2 - s1 * s1 / N;
+    return ss < 0 ? 0.0 : ss;  // rounding may leave a flat window's sum below 0; NaN stays NaN
+  }
+};
+
 }  // namespace tickstream::kernels

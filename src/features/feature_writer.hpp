@@ -1,9 +1,11 @@
-// Writes /features, /labels and /stats (store format v1, section 3) into an open store.
+// Writes /features, /labels and /stats (store format v1, section 3) into a store.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "comm/communicator.hpp"
 #include "features/kernels.hpp"
 #include "features/running_stats.hpp"
 #include "store/h5.hpp"
@@ -18,11 +20,19 @@ struct FeatureGroupsInfo {
   std::vector<std::string> feature_names;  // the block's columns (the default set, then timeframes)
   int64_t chunk_tickers = store::kFeatureChunkTickers, chunk_bars = store::kFeatureChunkBars;
   std::string config_hash, cache_key, period_start, period_end;
-  bool writer = true;  // the rank that writes the small /stats vectors (rank 0)
 };
 
-// Collective: replaces the three groups; each rank writes its rows [row_begin, row_begin + rows).
-void write_feature_groups(const h5::File& file, const FeatureGroupsInfo& info, const FeatureBlock& block,
-                          int64_t row_begin, int64_t rows, const RunningStats& stats);
+// Runs one step of rank 0's writes; a failure is kept (and later steps skipped) until the caller
+// agrees on it after the last collective.
+using RootStep = std::function<void(const std::function<void()>& step)>;
+
+// Collective: replaces the three groups of the store at `path` (the caller's temp copy). Every
+// rank fills and checksums the chunks of its rows [row_begin, row_begin + rows) on `threads`
+// host threads, in batches of whole chunk rows (~16 MiB of chunks, one reused buffer: no fresh
+// pages); rank 0 alone opens the file (serial HDF5) and writes every rank's batches as they are
+// (H5Dwrite_chunk), so the file's bytes do not depend on the rank count.
+void write_feature_groups(comm::Communicator& comm, const std::string& path, const FeatureGroupsInfo& info,
+                          const FeatureBlock& block, int64_t row_begin, int64_t rows, const RunningStats& stats,
+                          int threads, const RootStep& on_root);
 
 }  // namespace tickstream

@@ -2,10 +2,10 @@
 #include "features/kernels.hpp"
 
 #include <cstdlib>
-#include <thread>
 #include <type_traits>
 #include <limits>
 
+#include "core/host_threads.hpp"
 #include "features/feature_kernel.hpp"
 
 namespace tickstream {
@@ -26,12 +26,15 @@ struct TickerState {
   History<32> sv;   // sign(c_t - c_{t-1}) v_t
   History<32> v;    // volume
   EqualRun run_c, run_r, run_x;
+  SlidingSquares<20> sq20;  // of r: vol_20
+  SlidingSquares<60> sq60;  // of r: vol_60
   double cum_r = 0, sum50 = 0;
   int64_t last_bad = -1;  // last position whose r is not finite (cum restarts there)
 
   KOKKOS_INLINE_FUNCTION void reset() {
     st.reset();
     run_c.reset(), run_r.reset(), run_x.reset();
+    sq20.reset(), sq60.reset();
     cum_r = 0, sum50 = 0, last_bad = -1;
   }
 };
@@ -49,11 +52,7 @@ KOKKOS_INLINE_FUNCTION void long_features(TickerState& s, int64_t p, double c, d
   }
   if (p < 60) return;
   f[kLogret60] = s.last_bad > p - 60 ? std::log(c / s.c.at(p - 60)) : s.cum_r - s.cum.at(p - 60);
-  const double* wr = s.r.window(p, 60);
-  double sum = 0, ss = 0;
-  for (int j = 0; j < 60; ++j) sum += wr[j];
-  const double mean = sum / 60.0;
-  for (int j = 0; j < 60; ++j) ss += (wr[j] - mean) * (wr[j] - mean);
+  const double ss = s.sq60.update(p, s.r.window(p, 60), s.r.at(p - 60), s.last_bad <= p - 60);
   f[kVol60] = s.run_r.run >= 60 ? 0.0 : std::sqrt(ss / 59.0);
 }
 
@@ -101,35 +100,33 @@ KOKKOS_INLINE_FUNCTION void window20_features(TickerState& s, int64_t p, double 
   // order of operations as the reference); at p == 19 the r/sv/v windows are not used.
   const double* wc = s.c.window(p, 20);
   const double* wx = s.x.window(p, 20);
-  const double* wr = s.r.window(p, 20);
   const double* wsv = s.sv.window(p, 20);
   const double* wv = s.v.window(p, 20);
   // sc and sx keep the reference's forward order (their means feed (c - m) / sd in windows
-  // that may be flat to a few ulps); r, signed and plain volume only feed well-conditioned
-  // outputs, so they are summed over 4 accumulators.
+  // that may be flat to a few ulps); signed and plain volume only feed a well-conditioned ratio,
+  // so they are summed over 4 accumulators; the returns' squares slide (SlidingSquares).
   double sc = 0, sx = 0;
   for (int j = 0; j < 20; ++j) sc += wc[j], sx += wx[j];
-  double sr4[4] = {0, 0, 0, 0}, flow4[4] = {0, 0, 0, 0}, volume4[4] = {0, 0, 0, 0};
+  double flow4[4] = {0, 0, 0, 0}, volume4[4] = {0, 0, 0, 0};
   for (int j = 0; j < 20; j += 4) {
-    for (int u = 0; u < 4; ++u) sr4[u] += wr[j + u], flow4[u] += wsv[j + u], volume4[u] += wv[j + u];
+    for (int u = 0; u < 4; ++u) flow4[u] += wsv[j + u], volume4[u] += wv[j + u];
   }
-  const double sr = (sr4[0] + sr4[1]) + (sr4[2] + sr4[3]);
   const double flow = (flow4[0] + flow4[1]) + (flow4[2] + flow4[3]);
   const double volume = (volume4[0] + volume4[1]) + (volume4[2] + volume4[3]);
-  const double mc = sc / 20.0, mx = sx / 20.0, mr = sr * (1.0 / 20.0);
+  const double mc = sc / 20.0, mx = sx / 20.0;
   // Squared deviations are non-negative, so splitting their sums over 4 accumulators only
   // changes the last bits (no cancellation) while cutting the dependency chains.
-  double ssc4[4] = {0, 0, 0, 0}, ssx4[4] = {0, 0, 0, 0}, ssr4[4] = {0, 0, 0, 0};
+  double ssc4[4] = {0, 0, 0, 0}, ssx4[4] = {0, 0, 0, 0};
   for (int j = 0; j < 20; j += 4) {
     for (int u = 0; u < 4; ++u) {
       ssc4[u] += (wc[j + u] - mc) * (wc[j + u] - mc);
       ssx4[u] += (wx[j + u] - mx) * (wx[j + u] - mx);
-      ssr4[u] += (wr[j + u] - mr) * (wr[j + u] - mr);
     }
   }
   double ssc = (ssc4[0] + ssc4[1]) + (ssc4[2] + ssc4[3]);
   double ssx = (ssx4[0] + ssx4[1]) + (ssx4[2] + ssx4[3]);
-  double ssr = (ssr4[0] + ssr4[1]) + (ssr4[2] + ssr4[3]);
+  // the r window is defined from p == 20 (r starts at position 1)
+  double ssr = p >= 20 ? s.sq20.update(p, s.r.window(p, 20), s.r.at(p - 20), s.last_bad <= p - 20) : 0.0;
   // A window of equal values has exactly 0 sd.
   if (s.run_c.run >= 20) ssc = 0;
   if (s.run_x.run >= 20) ssx = 0;
@@ -293,13 +290,9 @@ template <typename Functor>
 void for_each_ticker(const char* name, int64_t n, const Functor& f, int threads) {
   if constexpr (std::is_same_v<ExecSpace, Kokkos::Serial>) {
     if (threads > 1 && n > 1) {
-      const int64_t parts = std::min<int64_t>(threads, n);
-      std::vector<std::thread> pool;
-      for (int64_t p = 0; p < parts; ++p)
-        pool.emplace_back([&f, p, parts, n] {
-          for (int64_t i = n * p / parts; i < n * (p + 1) / parts; ++i) f(i);
-        });
-      for (auto& t : pool) t.join();
+      parallel_ranges(n, threads, [&f](int64_t first, int64_t last) {
+        for (int64_t i = first; i < last; ++i) f(i);
+      });
       return;
     }
   }

@@ -4,12 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <thread>
 
 #include "comm/collectives.hpp"
 #include "core/error.hpp"
 #include "core/stopwatch.hpp"
 #include "core/hash.hpp"
+#include "core/host_threads.hpp"
 #include "core/partition.hpp"
 #include "core/time.hpp"
 #include "features/feature_set.hpp"
@@ -77,33 +77,36 @@ RunningStats train_stats(comm::Communicator& comm, const Config& c, const Featur
       blocks[k].add_rows(f.features.data() + o * static_cast<size_t>(f.width), last - first, f.feature_valid.data() + o);
     }
   };
-  std::vector<std::thread> pool;  // blocks are independent partials: host threads over them
-  const size_t parts = std::min<size_t>(static_cast<size_t>(std::max(1, threads)), std::max<size_t>(1, blocks.size()));
-  for (size_t p = 0; p < parts; ++p)
-    pool.emplace_back([&, p] {
-      for (size_t k = blocks.size() * p / parts; k < blocks.size() * (p + 1) / parts; ++k) fill(k);
-    });
-  for (auto& t : pool) t.join();
+  // Blocks are independent partials: host threads over them.
+  parallel_ranges(static_cast<int64_t>(blocks.size()), threads, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) fill(static_cast<size_t>(k));
+  });
   RunningStats all = merge_blocks(comm, blocks, f.width);
   train_rows = all.counts().empty() ? 0 : all.counts()[0];
   return all;
 }
 
-// Returns the seconds of the store copy (the rest is the datasets' write).
-double replace_store(comm::Communicator& comm, const Config& c, const FeatureGroupsInfo& info, const FeatureBlock& f,
-                     int64_t begin, int64_t rows, const RunningStats& stats) {
-  AtomicOutput out(c.data.store, comm);
+// Waits for the store's copy (started before the kernels), writes the groups into it and renames
+// it over the store. Returns the seconds spent waiting for the copy.
+double replace_store(comm::Communicator& comm, AtomicOutput& out, const FeatureGroupsInfo& info, const FeatureBlock& f,
+                     int64_t begin, int64_t rows, const RunningStats& stats, int threads) {
   const double t0 = monotonic_seconds();
-  out.copy_from(c.data.store);
-  const double copy_s = monotonic_seconds() - t0;
-  out.write([&] {
-    h5::File file = h5::File::open(out.temp_path(), true, &comm);
-    maybe_inject_fault("features_write", comm.rank());  // mid-collective: the others write
-    write_feature_groups(file, info, f, begin, rows, stats);
-    file.close();
-  });
+  out.finish_copy();
+  const double wait_s = monotonic_seconds() - t0;
+  std::exception_ptr failure;
+  const RootStep on_root = [&](const std::function<void()>& step) {
+    if (comm.rank() != 0 || failure) return;
+    try {
+      out.write(step);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  };
+  maybe_inject_fault("features_write", comm.rank());  // mid-write: the others go on
+  write_feature_groups(comm, out.temp_path(), info, f, begin, rows, stats, threads, on_root);
+  agree_on_failure(comm, failure);
   out.commit();
-  return copy_s;
+  return wait_s;
 }
 
 }  // namespace
@@ -149,6 +152,8 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
     spdlog::info("features: cache hit (key {}): {} already holds these features; nothing written", rep.cache_key,
                  c.data.store);
   } else {
+    AtomicOutput out(c.data.store, comm);
+    out.start_copy_from(c.data.store);  // rank 0's copy runs beside the kernels
     const Gaps gaps = c.features.gaps == "skip" ? Gaps::skip : Gaps::strict;
     FeatureTimings ft;
     FeatureBlock base = compute_feature_block(raw, c.features.horizon, gaps, &ft, threads);
@@ -168,8 +173,8 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
                            feature_columns(timeframes),
                            store::kFeatureChunkTickers, store::kFeatureChunkBars, c.hash(), rep.cache_key,
                            c.data.train_start ? format_timestamp(c.data.train_start) : "",
-                           c.data.train_end ? format_timestamp(c.data.train_end) : "", comm.rank() == 0};
-    const double copy_s = replace_store(comm, c, info, f, begin, end - begin, stats);
+                           c.data.train_end ? format_timestamp(c.data.train_end) : ""};
+    const double copy_s = replace_store(comm, out, info, f, begin, end - begin, stats, threads);
     lap("write");
     rep.phases.back().second -= copy_s;
     rep.phases.insert(rep.phases.end() - 1, {"copy_store", copy_s});

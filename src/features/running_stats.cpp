@@ -79,10 +79,38 @@ void RunningStats::add_row(const float* values, const uint8_t* use) {
 
 void RunningStats::add_rows(const float* values, int64_t rows, const uint8_t* row_use) {
   TS_CHECK(rows >= 0, "RunningStats::add_rows: {} rows", rows);
+  // The rows' own moments in two passes (sums; then deviations from their mean, whose sum is the
+  // mean's rounding: mean_lo), merged with Chan's update: no division per value, and the inner
+  // loops run across features. Non-finite values are skipped as in add().
   const size_t width = moments_.size();
+  std::vector<double> sum(width, 0.0), dev(width, 0.0), sq(width, 0.0), mean(width, 0.0);
+  std::vector<int64_t> count(width, 0);
+  const auto finite = [](float x) { return std::fabs(x) <= std::numeric_limits<float>::max(); };  // NaN: false
   for (int64_t r = 0; r < rows; ++r) {
     if (row_use != nullptr && row_use[r] == 0) continue;
-    add_row(values + static_cast<size_t>(r) * width);
+    const float* x = values + static_cast<size_t>(r) * width;
+    for (size_t f = 0; f < width; ++f) {
+      const bool ok = finite(x[f]);
+      sum[f] += ok ? static_cast<double>(x[f]) : 0.0, count[f] += ok ? 1 : 0;
+    }
+  }
+  for (size_t f = 0; f < width; ++f) mean[f] = count[f] > 0 ? sum[f] / static_cast<double>(count[f]) : 0.0;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (row_use != nullptr && row_use[r] == 0) continue;
+    const float* x = values + static_cast<size_t>(r) * width;
+    for (size_t f = 0; f < width; ++f) {
+      const double d = finite(x[f]) ? static_cast<double>(x[f]) - mean[f] : 0.0;
+      dev[f] += d, sq[f] += d * d;
+    }
+  }
+  for (size_t f = 0; f < width; ++f) {
+    if (count[f] == 0) continue;
+    FeatureMoments block;
+    const auto n = static_cast<double>(count[f]);
+    block.count = count[f];
+    two_sum(mean[f], dev[f] / n, block.mean, block.mean_lo);
+    block.m2 = sq[f] - dev[f] * (dev[f] / n);
+    moments_[f].merge(block);
   }
 }
 

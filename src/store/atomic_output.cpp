@@ -63,19 +63,31 @@ AtomicOutput::AtomicOutput(std::string final_path, comm::Communicator& comm)
 AtomicOutput::~AtomicOutput() {
   // Normally rank 0 cleans up. A rank unwinding from an exception removes the file too, since it
   // may be the only one left: main() then aborts the job and the other ranks die mid-write.
+  if (copy_.valid()) copy_.wait();  // a copy in flight would create the file again
   if (committed_) return;
   if (comm_.rank() == 0 || std::uncaught_exceptions() > 0) std::remove(temp_.c_str());
 }
 
 void AtomicOutput::copy_from(const std::string& source) {
-  run_agreed(comm_, [&] {
-    if (comm_.rank() != 0) return;
+  if (!copy_.valid()) start_copy_from(source);
+  finish_copy();
+}
+
+void AtomicOutput::start_copy_from(const std::string& source) {
+  if (comm_.rank() != 0) return;
+  copy_ = std::async(std::launch::async, [this, source] {
     std::error_code ec;
     std::filesystem::copy_file(source, temp_, std::filesystem::copy_options::overwrite_existing, ec);
     if (!ec) return;
     // (libstdc++ reports a short copy as EIO: a nearly full filesystem tells what it was)
     if (is_out_of_space(ec.value()) || free_bytes(temp_) < kNearlyFull) throw_out_of_space("copying " + source);
     TS_INPUT_ERROR("{}: cannot copy it to {}: {}", source, temp_, ec.message());
+  });
+}
+
+void AtomicOutput::finish_copy() {
+  run_agreed(comm_, [&] {
+    if (copy_.valid()) copy_.get();
   });
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,11 @@ class AtomicOutput {
   // Collective: the temporary file starts as a copy of `source` (rank 0 copies), for an output that
   // rewrites a file; a copy that fails for want of space is an OutOfSpaceError.
   void copy_from(const std::string& source);
+  // The same copy started on a host thread of rank 0 (not collective: the caller computes
+  // meanwhile); copy_from or finish_copy then waits for it and agrees on its outcome.
+  void start_copy_from(const std::string& source);
+  // Collective: waits for a started copy; its failure ends every rank as copy_from's would.
+  void finish_copy();
   // Runs `body`, the writing of temp_path(): a write that fails for want of space (OutOfSpaceError)
   // becomes an InputError naming the output and the space left on its filesystem.
   void write(const std::function<void()>& body);
@@ -39,6 +45,7 @@ class AtomicOutput {
   std::string final_;
   std::string temp_;
   comm::Communicator& comm_;
+  std::future<void> copy_;  // rank 0's copy in flight (start_copy_from)
   std::unique_ptr<TempFileGuard> guard_;  // removed if the job is terminated by a signal
   bool committed_ = false;
 };

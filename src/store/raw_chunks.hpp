@@ -15,6 +15,12 @@ namespace tickstream {
 // HDF5's Fletcher32 (H5checksum.c): 16-bit big-endian words, sums reduced every 360 words.
 uint32_t fletcher32(const void* data, size_t bytes);
 
+// Writes sealed chunks straight into `dataset` (H5Dwrite_chunk, no filter pipeline): a [tickers,
+// bars] dataset, or [tickers, bars, columns] with every column in one chunk (value_bytes = the
+// columns' bytes). Serial HDF5: one writer.
+struct ChunkBlock;
+void write_sealed_chunks(hid_t dataset, const ChunkBlock& chunks);
+
 // The chunk shape of a [tickers, bars] dataset as create_dataset stores it (clamped to the dims).
 struct ChunkGrid {
   ChunkGrid(int64_t tickers, int64_t bars, int64_t chunk_tickers, int64_t chunk_bars);
@@ -71,8 +77,14 @@ class RawChunks {
   }
   // The same rows for another field: `value_bytes` per value, the buffer reused (no fresh pages).
   void reuse_for(size_t value_bytes);
+  // Other rows (row_begin on a chunk row boundary) and value size, the buffer reused.
+  void reuse_for(int64_t row_begin, int64_t rows, size_t value_bytes);
   // Appends each chunk's checksum (little-endian, as the filter writes it).
   void seal();
+  // Copies this block's rows from row-major `values` (rows x grid.bars values of value_bytes,
+  // counted from row_begin) into their chunks, zeroes the edge chunks' padding and seals every
+  // chunk: host threads over chunks.
+  void fill_from_rows(const void* values, int threads);
 
   size_t chunk_count() const { return block().chunk_count(); }
   size_t stride() const { return block().stride(); }
@@ -81,6 +93,7 @@ class RawChunks {
 
  private:
   size_t chunk_values() const { return static_cast<size_t>(grid_.rows_per_chunk * grid_.bars_per_chunk); }
+  void seal_chunk(size_t k);
   ChunkGrid grid_;
   int64_t row_begin_, rows_;
   size_t value_bytes_;

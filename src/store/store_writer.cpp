@@ -76,10 +76,7 @@ void StoreWriter::write_raw_fields(int64_t row_begin, int64_t rows, const RawFie
 
 void StoreWriter::write_chunks(size_t field, const ChunkBlock& chunks) {
   TS_CHECK(field < fields_.size(), "raw field {} of {}", field, fields_.size());
-  for (size_t k = 0; k < chunks.chunk_count(); ++k) {
-    const std::vector<hsize_t> origin = chunks.chunk_origin(k);
-    TS_CHECK_H5(H5Dwrite_chunk(fields_[field].id(), H5P_DEFAULT, 0, origin.data(), chunks.stride(), chunks.chunk(k)));
-  }
+  write_sealed_chunks(fields_[field].id(), chunks);
 }
 
 void StoreWriter::close() {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <random>
 
+#include "features/feature_kernel.hpp"
 #include "features/kernels.hpp"
 #include "features/reference.hpp"
 #include "store/synth.hpp"
@@ -86,6 +87,36 @@ TEST(FeatureKernels, MatchTheSerialReferenceWithGapsAndSplits) {
     }
     EXPECT_GT(compared, 60 * 500 * kFeatureCount);
   }
+}
+
+// The sliding windows (vol_20, vol_60 slide their sums of squares bar by bar) through non-finite
+// returns: a zero close makes two returns infinite; every window holding them, and the windows
+// after, still equal the reference's two-pass values (the sums restart from the window).
+TEST(FeatureKernels, SlidingWindowsRecoverAfterNonFiniteReturns) {
+  RawBlock b = synth_block(4, 400, 8);
+  for (int64_t r = 0; r < b.rows; ++r)
+    for (int64_t t = 0; t < b.bars; ++t) {  // listed throughout, then a zero close at bars 150 and 151 + 40 r
+      const size_t i = b.index(r, t);
+      if (!b.valid[i]) b.open[i] = b.high[i] = b.low[i] = b.close[i] = 10.0 + 0.01 * t, b.volume[i] = 1000, b.valid[i] = 1;
+      if (b.has_adj_close) b.adj_close[i] = b.close[i];
+      if (t != 150 && t != 151 + 40 * r) continue;
+      b.close[i] = b.low[i] = 0.0;
+      if (b.has_adj_close) b.adj_close[i] = 0.0;
+    }
+  const KernelOutput k = run_kernels(b, 1, Gaps::skip);
+  const auto f = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), k.features);
+  std::vector<double> ref(static_cast<size_t>(b.bars * kFeatureCount));
+  int64_t finite_after = 0;
+  for (int64_t r = 0; r < b.rows; ++r) {
+    reference_features(series(b, r), ref.data());
+    for (int64_t t = 0; t < b.bars; ++t)
+      for (const int64_t j : {int64_t{kernels::kVol20}, int64_t{kernels::kVol60}}) {
+        ASSERT_TRUE(same(f(r, t, j), ref[static_cast<size_t>(t * kFeatureCount + j)]))
+            << kFeatureNames[j] << " ticker " << r << " bar " << t << ": " << f(r, t, j) << " vs " << ref[static_cast<size_t>(t * kFeatureCount + j)];
+        finite_after += t > 260 && std::isfinite(f(r, t, j));
+      }
+  }
+  EXPECT_GT(finite_after, 4 * 2 * 100);  // the windows after the zero closes are defined again
 }
 
 // Gaps::skip: every indicator and label of a gapped series equals the serial reference's over the
