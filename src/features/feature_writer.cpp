@@ -36,8 +36,8 @@ void write_stats(const h5::File& file, const FeatureGroupsInfo& info, const Runn
   h5::set_attr(group.id(), "names", info.feature_names);
 }
 
-// Rank 0: the empty datasets of the three groups with their attributes, and /stats.
-std::vector<h5::Handle> create_groups(const h5::File& file, const FeatureGroupsInfo& info, const RunningStats& stats) {
+// Rank 0: the empty datasets of /features and /labels with their attributes (/stats at the end).
+std::vector<h5::Handle> create_groups(const h5::File& file, const FeatureGroupsInfo& info) {
   for (const char* g : {"features", "labels", "stats"}) h5::remove_if_exists(file.id(), g);
   h5::Handle features = h5::create_group(file.id(), store::path::kFeatures);
   h5::Handle labels = h5::create_group(file.id(), store::path::kLabels);
@@ -55,56 +55,53 @@ std::vector<h5::Handle> create_groups(const h5::File& file, const FeatureGroupsI
   h5::set_attr(ds[2].id(), "names",
                std::vector<std::string>{fmt::format("fwd_logret_{}", info.horizon), fmt::format("fwd_up_{}", info.horizon)});
   h5::set_attr(ds[2].id(), "horizon", info.horizon);
-  write_stats(file, info, stats);
   return ds;
-}
-
-// Rows of one batch: whole chunk rows, about kBatchBytes of chunks (at least one chunk row).
-constexpr int64_t kBatchBytes = int64_t{16} << 20;
-int64_t batch_rows(const ChunkGrid& grid, size_t value_bytes) {
-  const int64_t chunk_row = grid.rows_per_chunk * grid.chunk_columns() * grid.bars_per_chunk * static_cast<int64_t>(value_bytes);
-  return grid.rows_per_chunk * std::max<int64_t>(1, kBatchBytes / std::max<int64_t>(1, chunk_row));
-}
-
-// One dataset: this rank's rows of row-major `values` sealed batch by batch into `chunks` (its
-// buffer reused: no fresh pages) and written by rank 0, every rank's batch k before batch k + 1.
-void write_dataset(comm::Communicator& comm, RawChunks& chunks, const ChunkGrid& grid, int64_t row_begin, int64_t rows,
-                   const uint8_t* values, size_t value_bytes, int threads, const std::function<void(const ChunkBlock&)>& write) {
-  const int64_t step = batch_rows(grid, value_bytes);
-  const int64_t batches = comm::allreduce(comm, (rows + step - 1) / step, comm::ReduceOp::max);
-  for (int64_t b = 0; b < batches; ++b) {
-    const int64_t first = std::min(rows, b * step), n = std::min(step, rows - first);
-    chunks.reuse_for(row_begin + first, n, value_bytes);
-    chunks.fill_from_rows(values + static_cast<size_t>(first * grid.bars) * value_bytes, threads);
-    write_on_root(comm, chunks, write);
-  }
 }
 
 }  // namespace
 
-void write_feature_groups(comm::Communicator& comm, const std::string& path, const FeatureGroupsInfo& info,
-                          const FeatureBlock& block, int64_t row_begin, int64_t rows, const RunningStats& stats,
-                          int threads, const RootStep& on_root) {
-  TS_CHECK(static_cast<int64_t>(info.feature_names.size()) == block.width, "{} feature names for {} columns",
-           info.feature_names.size(), block.width);
-  std::optional<h5::File> file;
-  std::vector<h5::Handle> datasets;
-  on_root([&] {
-    file.emplace(h5::File::open(path, true, nullptr));
-    datasets = create_groups(*file, info, stats);
+FeatureGroupsWriter::FeatureGroupsWriter(comm::Communicator& comm, std::string path, const FeatureGroupsInfo& info,
+                                         int threads, RootStep on_root, std::function<void()> before_open)
+    : comm_(comm),
+      path_(std::move(path)),
+      info_(info),
+      threads_(threads),
+      on_root_(std::move(on_root)),
+      before_open_(std::move(before_open)),
+      grid_(info.tickers, info.bars, info.chunk_tickers, info.chunk_bars),
+      chunks_(grid_, 0, 0, 1) {}
+
+void FeatureGroupsWriter::open_once() {
+  if (opened_) return;
+  opened_ = true;
+  before_open_();
+  on_root_([&] {
+    file_.emplace(h5::File::open(path_, true, nullptr));
+    datasets_ = create_groups(*file_, info_);
   });
-  const ChunkGrid grid(info.tickers, info.bars, info.chunk_tickers, info.chunk_bars);
+}
+
+void FeatureGroupsWriter::write_rows(const FeatureBlock& block, int64_t row_begin, int64_t rows) {
+  TS_CHECK(static_cast<int64_t>(info_.feature_names.size()) == block.width, "{} feature names for {} columns",
+           info_.feature_names.size(), block.width);
+  open_once();
   const auto bytes = [](const auto& v) { return reinterpret_cast<const uint8_t*>(v.data()); };
-  const std::vector<std::pair<const uint8_t*, size_t>> parts{
+  const std::pair<const uint8_t*, size_t> parts[] = {
       {bytes(block.features), static_cast<size_t>(block.width) * sizeof(float)}, {bytes(block.feature_valid), 1},
       {bytes(block.labels), static_cast<size_t>(kLabelCount) * sizeof(float)}, {bytes(block.label_valid), 1}};
-  RawChunks chunks(grid, row_begin, 0, 1);
-  for (size_t d = 0; d < parts.size(); ++d)
-    write_dataset(comm, chunks, grid, row_begin, rows, parts[d].first, parts[d].second, threads,
-                  [&](const ChunkBlock& b) { on_root([&] { write_sealed_chunks(datasets[d].id(), b); }); });
-  on_root([&] {
-    datasets.clear();
-    file->close();
+  for (size_t d = 0; d < std::size(parts); ++d) {
+    chunks_.reuse_for(row_begin, rows, parts[d].second);
+    chunks_.fill_from_rows(parts[d].first, threads_);
+    write_on_root(comm_, chunks_, [&](const ChunkBlock& b) { on_root_([&] { write_sealed_chunks(datasets_[d].id(), b); }); });
+  }
+}
+
+void FeatureGroupsWriter::finish(const RunningStats& stats) {
+  open_once();  // (no rows anywhere: the groups are still replaced)
+  on_root_([&] {
+    write_stats(*file_, info_, stats);
+    datasets_.clear();
+    file_->close();
   });
 }
 

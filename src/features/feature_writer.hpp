@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "features/kernels.hpp"
 #include "features/running_stats.hpp"
 #include "store/h5.hpp"
+#include "store/raw_chunks.hpp"
 #include "store/store_format.hpp"
 
 namespace tickstream {
@@ -26,13 +28,37 @@ struct FeatureGroupsInfo {
 // agrees on it after the last collective.
 using RootStep = std::function<void(const std::function<void()>& step)>;
 
-// Collective: replaces the three groups of the store at `path` (the caller's temp copy). Every
-// rank fills and checksums the chunks of its rows [row_begin, row_begin + rows) on `threads`
-// host threads, in batches of whole chunk rows (~16 MiB of chunks, one reused buffer: no fresh
-// pages); rank 0 alone opens the file (serial HDF5) and writes every rank's batches as they are
-// (H5Dwrite_chunk), so the file's bytes do not depend on the rank count.
-void write_feature_groups(comm::Communicator& comm, const std::string& path, const FeatureGroupsInfo& info,
-                          const FeatureBlock& block, int64_t row_begin, int64_t rows, const RunningStats& stats,
-                          int threads, const RootStep& on_root);
+// Writes the three groups into the store at `path` (the caller's temp copy), batch by batch.
+// Every rank fills and checksums the chunks of its batch's rows on host threads (one reused
+// buffer: no fresh pages); rank 0 alone opens the file (serial HDF5) and writes every rank's
+// chunks as they are (H5Dwrite_chunk), so the file's bytes do not depend on the rank count.
+class FeatureGroupsWriter {
+ public:
+  // Nothing collective yet: the first write_rows runs `before_open` on every rank (e.g. waiting
+  // for the file's copy), then rank 0 opens the file and replaces /features, /labels and /stats
+  // with empty datasets.
+  FeatureGroupsWriter(comm::Communicator& comm, std::string path, const FeatureGroupsInfo& info, int threads,
+                      RootStep on_root, std::function<void()> before_open);
+  // Collective: rows [row_begin, row_begin + block rows) of every rank (whole chunk rows; a rank
+  // may pass none), `block` holding them from its first row.
+  void write_rows(const FeatureBlock& block, int64_t row_begin, int64_t rows);
+  // Rank 0 writes /stats and closes the file.
+  void finish(const RunningStats& stats);
+
+ private:
+  void open_once();
+
+  comm::Communicator& comm_;
+  std::string path_;
+  FeatureGroupsInfo info_;
+  int threads_;
+  RootStep on_root_;
+  std::function<void()> before_open_;
+  bool opened_ = false;
+  std::optional<h5::File> file_;
+  std::vector<h5::Handle> datasets_;  // features values, valid; labels values, valid
+  ChunkGrid grid_;
+  RawChunks chunks_;
+};
 
 }  // namespace tickstream

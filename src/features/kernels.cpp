@@ -335,7 +335,7 @@ Matrix<const T> upload(const std::vector<T>& host, int64_t rows, int64_t bars, c
 }
 
 template <typename T>
-void download(const Kokkos::View<T*, Kokkos::LayoutRight, MemSpace>& flat, std::vector<T>& host) {
+void download(const Kokkos::View<T*, Kokkos::LayoutRight, MemSpace>& flat, HostBuffer<T>& host) {
   host.resize(flat.extent(0));
   Kokkos::deep_copy(Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(host.data(), host.size()), flat);
 }
@@ -364,12 +364,13 @@ RawViews host_views(const RawBlock& b) {
 }
 
 // The kernels straight into the result's vectors (host-accessible execution spaces).
-FeatureBlock compute_in_place(const RawBlock& block, int64_t horizon, Gaps gaps, FeatureTimings& tm, int threads) {
+void compute_in_place(const RawBlock& block, int64_t horizon, Gaps gaps, FeatureBlock& out, FeatureTimings& tm,
+                      int threads) {
   Kokkos::Timer timer;
   const auto lap = [&timer](double& into) { into += timer.seconds(), timer.reset(); };
   const RawViews raw = host_views(block);
   const auto n = static_cast<size_t>(block.rows), t = static_cast<size_t>(block.bars);
-  FeatureBlock out;
+  out.width = kFeatureCount;
   out.features.resize(n * t * kFeatureCount), out.feature_valid.resize(n * t);
   out.labels.resize(n * t * kLabelCount), out.label_valid.resize(n * t);
   lap(tm.upload_s);
@@ -379,18 +380,24 @@ FeatureBlock compute_in_place(const RawBlock& block, int64_t horizon, Gaps gaps,
   compute_labels<float>(raw, horizon, Cube<float>(out.labels.data(), n, t, kLabelCount),
                         Matrix<uint8_t>(out.label_valid.data(), n, t), gaps, threads);
   lap(tm.labels_s);
-  return out;
 }
 
 }  // namespace
 
 FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps, FeatureTimings* timings,
                                    int threads) {
+  FeatureBlock out;
+  compute_feature_block_into(block, horizon, gaps, out, timings, threads);
+  return out;
+}
+
+void compute_feature_block_into(const RawBlock& block, int64_t horizon, Gaps gaps, FeatureBlock& out,
+                                FeatureTimings* timings, int threads) {
   ensure_kokkos();
   FeatureTimings local;
   FeatureTimings& tm = timings ? *timings : local;
   if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemSpace>::accessible)
-    return compute_in_place(block, horizon, gaps, tm, threads);
+    return compute_in_place(block, horizon, gaps, out, tm, threads);
   Kokkos::Timer timer;
   const auto lap = [&timer](double& into) { into += timer.seconds(), timer.reset(); };
   const RawViews raw = to_device(block);
@@ -406,10 +413,9 @@ FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps 
   lap(tm.features_s);
   compute_labels<float>(raw, horizon, Cube<float>(l.data(), n, t, kLabelCount), Matrix<uint8_t>(lv.data(), n, t), gaps);
   lap(tm.labels_s);
-  FeatureBlock out;
+  out.width = kFeatureCount;
   download(f, out.features), download(fv, out.feature_valid), download(l, out.labels), download(lv, out.label_valid);
   lap(tm.download_s);
-  return out;
 }
 
 void ensure_kokkos() {

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "core/host_buffer.hpp"
 #include "features/feature_set.hpp"
 #include "store/raw_block.hpp"
 
@@ -45,10 +46,11 @@ void compute_labels(const RawViews& raw, int64_t horizon, const Cube<Scalar>& la
 // Host convenience: features and labels of a RawBlock as row-major float arrays.
 struct FeatureBlock {
   int64_t width = kFeatureCount;  // features per row: the default set plus any timeframe columns
-  std::vector<float> features;  // [rows, bars, width]
-  std::vector<uint8_t> feature_valid;
-  std::vector<float> labels;  // [rows, bars, kLabelCount]
-  std::vector<uint8_t> label_valid;
+  // Uninitialized on resize: the kernels write every element (their threads touch the pages).
+  HostBuffer<float> features;  // [rows, bars, width]
+  HostBuffer<uint8_t> feature_valid;
+  HostBuffer<float> labels;  // [rows, bars, kLabelCount]
+  HostBuffer<uint8_t> label_valid;
 };
 // Seconds of compute_feature_block's steps (host -> execution space copies, the two kernels, back).
 struct FeatureTimings {
@@ -58,6 +60,9 @@ struct FeatureTimings {
 // vectors and write the result's in place: no copies.
 FeatureBlock compute_feature_block(const RawBlock& block, int64_t horizon, Gaps gaps = Gaps::strict,
                                    FeatureTimings* timings = nullptr, int threads = 1);
+// The same into `out`, whose buffers are reused (batch after batch: no fresh pages).
+void compute_feature_block_into(const RawBlock& block, int64_t horizon, Gaps gaps, FeatureBlock& out,
+                                FeatureTimings* timings = nullptr, int threads = 1);
 
 // Kokkos must be initialized before any kernel runs; this initializes it once if needed (tests,
 // tools) and finalizes it at exit. RankContext does the same for the application.

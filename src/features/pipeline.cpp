@@ -61,52 +61,80 @@ std::string stored_key(const StoreReader& r) {
   return h5::has_attr(ds.id(), "cache_key") ? h5::get_attr_string(ds.id(), "cache_key") : "";
 }
 
-// Training-period statistics over valid feature rows (all bars when no period is configured),
-// one partial per block of kFeatureChunkTickers rows merged in block order: the same bytes at any
-// rank count (ranks own whole blocks).
-RunningStats train_stats(comm::Communicator& comm, const Config& c, const FeatureBlock& f, const std::vector<int64_t>& time,
-                         int64_t rows, int threads, int64_t& train_rows) {
-  // A date-only train_end includes every bar of that day (intraday stores): period_bars.
-  const BarRange period = period_bars(time, c.data.train_start, c.data.train_end);
+// Training-period statistics of one batch's rows (all bars when no period is configured): one
+// partial per block of kFeatureChunkTickers rows (the batch starts on a block), each in row order.
+// Merged in block order they give the same bytes at any rank count (ranks own whole blocks).
+void add_block_stats(const FeatureBlock& f, const BarRange& period, int64_t bars, int64_t rows, int threads,
+                     RunningStats* blocks) {
   const int64_t first = period.first, last = period.last + 1, block = store::kFeatureChunkTickers;
-  const auto bars = static_cast<int64_t>(time.size());
-  std::vector<RunningStats> blocks(static_cast<size_t>((rows + block - 1) / block), RunningStats(f.width));
-  const auto fill = [&](size_t k) {  // one block's rows, in row order
-    for (int64_t r = static_cast<int64_t>(k) * block; r < std::min(rows, static_cast<int64_t>(k + 1) * block); ++r) {
-      const size_t o = static_cast<size_t>(r * bars + first);
-      blocks[k].add_rows(f.features.data() + o * static_cast<size_t>(f.width), last - first, f.feature_valid.data() + o);
-    }
-  };
-  // Blocks are independent partials: host threads over them.
-  parallel_ranges(static_cast<int64_t>(blocks.size()), threads, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) fill(static_cast<size_t>(k));
+  parallel_ranges((rows + block - 1) / block, threads, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k)
+      for (int64_t r = k * block; r < std::min(rows, (k + 1) * block); ++r) {
+        const size_t o = static_cast<size_t>(r * bars + first);
+        blocks[k].add_rows(f.features.data() + o * static_cast<size_t>(f.width), last - first, f.feature_valid.data() + o);
+      }
   });
-  RunningStats all = merge_blocks(comm, blocks, f.width);
-  train_rows = all.counts().empty() ? 0 : all.counts()[0];
-  return all;
 }
 
-// Waits for the store's copy (started before the kernels), writes the groups into it and renames
-// it over the store. Returns the seconds spent waiting for the copy.
-double replace_store(comm::Communicator& comm, AtomicOutput& out, const FeatureGroupsInfo& info, const FeatureBlock& f,
-                     int64_t begin, int64_t rows, const RunningStats& stats, int threads) {
-  const double t0 = monotonic_seconds();
-  out.finish_copy();
-  const double wait_s = monotonic_seconds() - t0;
-  std::exception_ptr failure;
-  const RootStep on_root = [&](const std::function<void()>& step) {
-    if (comm.rank() != 0 || failure) return;
-    try {
-      out.write(step);
-    } catch (...) {
-      failure = std::current_exception();
-    }
+// Rows [first, first + n) of `from` into `into` (its buffers reused).
+void slice_rows(const RawBlock& from, int64_t first, int64_t n, RawBlock& into) {
+  into.row_begin = from.row_begin + first, into.rows = n, into.bars = from.bars, into.has_adj_close = from.has_adj_close;
+  const auto at = static_cast<size_t>(first * from.bars), count = static_cast<size_t>(n * from.bars);
+  const auto copy = [&](const auto& src, auto& dst) {
+    if (src.empty()) return dst.clear();
+    dst.assign(src.begin() + static_cast<ptrdiff_t>(at), src.begin() + static_cast<ptrdiff_t>(at + count));
   };
-  maybe_inject_fault("features_write", comm.rank());  // mid-write: the others go on
-  write_feature_groups(comm, out.temp_path(), info, f, begin, rows, stats, threads, on_root);
+  copy(from.open, into.open), copy(from.high, into.high), copy(from.low, into.low), copy(from.close, into.close);
+  copy(from.volume, into.volume), copy(from.adj_close, into.adj_close), copy(from.valid, into.valid);
+}
+
+// Seconds of the streamed phases, summed over batches.
+struct StreamSeconds {
+  FeatureTimings kernels;
+  double slice = 0, timeframes = 0, stats = 0, write = 0;
+};
+
+// Features of this rank's rows in batches of whole chunk rows (~batch_bytes of features each, the
+// same number of batches on every rank): kernels, timeframes, the statistics' block partials, and
+// the batch's chunks written; the buffers are reused batch after batch (no fresh pages), so
+// memory does not grow with the universe. Returns the blocks' partials.
+std::vector<RunningStats> stream_features(comm::Communicator& comm, const Config& c, const RawBlock& raw,
+                                          const std::vector<int64_t>& time, const std::vector<TimeframeSpec>& timeframes,
+                                          const BarRange& period, FeatureGroupsWriter& writer, int threads,
+                                          int64_t batch_bytes, StreamSeconds& sec, int64_t& valid_rows) {
+  const int64_t block = store::kFeatureChunkTickers, width = static_cast<int64_t>(feature_columns(timeframes).size());
+  const int64_t step = block * std::max<int64_t>(1, batch_bytes / std::max<int64_t>(1, block * raw.bars * width * 4));
+  const int64_t batches = comm::allreduce(comm, (raw.rows + step - 1) / step, comm::ReduceOp::max);
+  const Gaps gaps = c.features.gaps == "skip" ? Gaps::skip : Gaps::strict;
+  std::vector<RunningStats> blocks(static_cast<size_t>((raw.rows + block - 1) / block), RunningStats(width));
+  RawBlock part;
+  FeatureBlock f;
+  for (int64_t b = 0; b < batches; ++b) {
+    const int64_t first = std::min(raw.rows, b * step), n = std::min(step, raw.rows - first);
+    double t = monotonic_seconds();
+    const auto lap = [&t](double& into) {
+      const double now = monotonic_seconds();
+      into += now - t, t = now;
+    };
+    slice_rows(raw, first, n, part);
+    lap(sec.slice);
+    compute_feature_block_into(part, c.features.horizon, gaps, f, &sec.kernels, threads);
+    t = monotonic_seconds();
+    if (!timeframes.empty()) f = add_timeframes(part, time, std::move(f), timeframes, gaps);
+    lap(sec.timeframes);
+    for (uint8_t v : f.feature_valid) valid_rows += v;
+    add_block_stats(f, period, raw.bars, n, threads, blocks.data() + first / block);
+    lap(sec.stats);
+    writer.write_rows(f, raw.row_begin + first, n);
+    lap(sec.write);
+  }
+  return blocks;
+}
+
+// Agrees on rank 0's write failure and renames the copy over the store.
+void commit_store(comm::Communicator& comm, AtomicOutput& out, const std::exception_ptr& failure) {
   agree_on_failure(comm, failure);
   out.commit();
-  return wait_s;
 }
 
 }  // namespace
@@ -117,7 +145,7 @@ nlohmann::json FeaturesReport::to_json() const {
           {"write_s", write_s}, {"total_s", total_s}, {"phases", nlohmann::json(phases)}};
 }
 
-FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool force, int threads) {
+FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool force, int threads, int64_t batch_bytes) {
   const double t0 = monotonic_seconds();
   FeaturesReport rep;
   double mark = t0;
@@ -139,6 +167,10 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
                                               comm.size(), store::kFeatureChunkTickers);
   const auto [begin, end] = owned_range(owners, comm.rank());
   lap("open");
+  // The store's copy, where a miss writes, starts now on rank 0, beside the read and the
+  // fingerprint; a cache hit abandons it (stopped within one piece, removed).
+  auto out = std::make_unique<AtomicOutput>(c.data.store, comm);
+  out->start_copy_from(c.data.store);
   const RawBlock raw = reader->read_raw(begin, end - begin);
   lap("read_raw");
   rep.cache_key = cache_key(raw_fingerprint(comm, raw, *reader), c);
@@ -148,37 +180,58 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
   lap("fingerprint");
   const double t1 = monotonic_seconds();
   if (hit) {
+    out.reset();
     rep.cache_hit = true;
     spdlog::info("features: cache hit (key {}): {} already holds these features; nothing written", rep.cache_key,
                  c.data.store);
   } else {
-    AtomicOutput out(c.data.store, comm);
-    out.start_copy_from(c.data.store);  // rank 0's copy runs beside the kernels
-    const Gaps gaps = c.features.gaps == "skip" ? Gaps::skip : Gaps::strict;
-    FeatureTimings ft;
-    FeatureBlock base = compute_feature_block(raw, c.features.horizon, gaps, &ft, threads);
-    for (const auto& [name, s] : {std::pair{"upload", ft.upload_s}, {"features_kernel", ft.features_s},
-                                  {"labels_kernel", ft.labels_s}, {"download", ft.download_s}})
-      rep.phases.emplace_back(name, s);
-    mark = monotonic_seconds();
-    const FeatureBlock f = add_timeframes(raw, time, std::move(base), timeframes, gaps);
-    lap("timeframes");
-    for (uint8_t v : f.feature_valid) rep.valid_rows += v;
+    std::exception_ptr failure;
+    const RootStep on_root = [&](const std::function<void()>& step) {
+      if (comm.rank() != 0 || failure) return;
+      try {
+        out->write(step);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    };
+    const FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, c.features.gaps, c.features.max_missing_bars,
+                                feature_columns(timeframes), store::kFeatureChunkTickers, store::kFeatureChunkBars,
+                                c.hash(), rep.cache_key, c.data.train_start ? format_timestamp(c.data.train_start) : "",
+                                c.data.train_end ? format_timestamp(c.data.train_end) : ""};
+    // A date-only train_end includes every bar of that day (intraday stores): period_bars.
+    const BarRange period = period_bars(time, c.data.train_start, c.data.train_end);
+    StreamSeconds sec;
+    maybe_inject_fault("features_write", comm.rank());  // before the writes: the others go on
+    double copy_s = 0;
+    const auto wait_for_copy = [&] {
+      const double w0 = monotonic_seconds();
+      out->finish_copy();
+      copy_s = monotonic_seconds() - w0;
+    };
+    {
+      FeatureGroupsWriter writer(comm, out->temp_path(), info, threads, on_root, wait_for_copy);
+      const std::vector<RunningStats> blocks =
+          stream_features(comm, c, raw, time, timeframes, period, writer, threads, batch_bytes, sec, rep.valid_rows);
+      sec.write = std::max(0.0, sec.write - copy_s);  // the first write waited for the copy: its own phase
+      const double m0 = monotonic_seconds();
+      const RunningStats stats = merge_blocks(comm, blocks, static_cast<int64_t>(info.feature_names.size()));
+      rep.train_rows = stats.counts().empty() ? 0 : stats.counts()[0];
+      sec.stats += monotonic_seconds() - m0;
+      writer.finish(stats);
+    }
+    const double m1 = monotonic_seconds();
     rep.valid_rows = comm::allreduce(comm, rep.valid_rows, comm::ReduceOp::sum);
-    const RunningStats stats = train_stats(comm, c, f, time, end - begin, threads, rep.train_rows);
-    lap("stats");
-    const double t2 = monotonic_seconds();
-    rep.compute_s = comm::allreduce(comm, t2 - t1, comm::ReduceOp::max);
-    FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, c.features.gaps, c.features.max_missing_bars,
-                           feature_columns(timeframes),
-                           store::kFeatureChunkTickers, store::kFeatureChunkBars, c.hash(), rep.cache_key,
-                           c.data.train_start ? format_timestamp(c.data.train_start) : "",
-                           c.data.train_end ? format_timestamp(c.data.train_end) : ""};
-    const double copy_s = replace_store(comm, out, info, f, begin, end - begin, stats, threads);
-    lap("write");
-    rep.phases.back().second -= copy_s;
-    rep.phases.insert(rep.phases.end() - 1, {"copy_store", copy_s});
-    rep.write_s = comm::allreduce(comm, monotonic_seconds() - t2, comm::ReduceOp::max);
+    commit_store(comm, *out, failure);
+    sec.write += monotonic_seconds() - m1;
+    for (const auto& [name, seconds] :
+         {std::pair{"copy_store", copy_s}, {"slice", sec.slice}, {"upload", sec.kernels.upload_s},
+          {"features_kernel", sec.kernels.features_s}, {"labels_kernel", sec.kernels.labels_s},
+          {"download", sec.kernels.download_s}, {"timeframes", sec.timeframes}, {"stats", sec.stats}, {"write", sec.write}})
+      rep.phases.emplace_back(name, seconds);
+    const double compute = sec.slice + sec.kernels.upload_s + sec.kernels.features_s + sec.kernels.labels_s +
+                           sec.kernels.download_s + sec.timeframes + sec.stats;
+    rep.compute_s = comm::allreduce(comm, compute, comm::ReduceOp::max);
+    rep.write_s = comm::allreduce(comm, copy_s + sec.write, comm::ReduceOp::max);
   }
   std::vector<double> seconds;
   for (const auto& p : rep.phases) seconds.push_back(p.second);

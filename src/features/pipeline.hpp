@@ -28,6 +28,11 @@ struct FeaturesReport {
 // replaced atomically: the new version is written to a copy and renamed over the original.
 // `threads`: host threads over this rank's tickers where the kernels run on the host without a
 // parallel Kokkos backend (Kokkos::Serial); a parallel backend uses its own.
-FeaturesReport run_features(comm::Communicator& comm, const Config& config, bool force, int threads = 1);
+// Features are computed and written in batches of whole chunk rows of about this many bytes of
+// features (buffers reused batch after batch).
+inline constexpr int64_t kFeatureBatchBytes = int64_t{16} << 20;
+
+FeaturesReport run_features(comm::Communicator& comm, const Config& config, bool force, int threads = 1,
+                            int64_t batch_bytes = kFeatureBatchBytes);
 
 }  // namespace tickstream

@@ -1,11 +1,15 @@
 // AtomicOutput: temp name agreed across ranks, rename by rank 0 after a barrier.
 #include "store/atomic_output.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 #include <exception>
 #include <filesystem>
 #include <string>
@@ -49,6 +53,45 @@ void remove_stale_temps(const std::string& final_path) {
   }
 }
 
+// Copies `from` to `to` (created or truncated) in pieces of 8 MiB (copy_file_range, in the
+// kernel; read/write where the filesystem has none) until done or `cancel` is set. Returns 0 or
+// the errno of the failure (a short write: ENOSPC).
+int copy_file_cancellable(const std::string& from, const std::string& to, const std::atomic<bool>& cancel) {
+  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return errno;
+  const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) {
+    const int err = errno;
+    ::close(in);
+    return err;
+  }
+  constexpr size_t kPiece = size_t{8} << 20;
+  std::vector<char> buffer;
+  int err = 0;
+  for (bool in_kernel = true; !cancel;) {
+    ssize_t n = in_kernel ? ::copy_file_range(in, nullptr, out, nullptr, kPiece, 0) : -1;
+    if (n < 0 && in_kernel && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+      in_kernel = false, buffer.resize(kPiece);
+      continue;
+    }
+    if (!in_kernel) {
+      n = ::read(in, buffer.data(), buffer.size());
+      const ssize_t written = n > 0 ? ::write(out, buffer.data(), static_cast<size_t>(n)) : n;
+      if (written != n) {
+        err = written < 0 ? errno : ENOSPC;  // a short write: the filesystem is full
+        break;
+      }
+    }
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+  }
+  struct stat st {};
+  if (err == 0 && ::fstat(in, &st) == 0 && ::fchmod(out, st.st_mode & 07777) != 0) err = errno;  // the source's mode
+  if (::close(out) != 0 && err == 0) err = errno;
+  ::close(in);
+  return err;
+}
+
 }  // namespace
 
 AtomicOutput::AtomicOutput(std::string final_path, comm::Communicator& comm)
@@ -63,7 +106,8 @@ AtomicOutput::AtomicOutput(std::string final_path, comm::Communicator& comm)
 AtomicOutput::~AtomicOutput() {
   // Normally rank 0 cleans up. A rank unwinding from an exception removes the file too, since it
   // may be the only one left: main() then aborts the job and the other ranks die mid-write.
-  if (copy_.valid()) copy_.wait();  // a copy in flight would create the file again
+  cancel_copy_ = true;  // a copy in flight stops within one piece
+  if (copy_.valid()) copy_.wait();  // (it would otherwise write the file again)
   if (committed_) return;
   if (comm_.rank() == 0 || std::uncaught_exceptions() > 0) std::remove(temp_.c_str());
 }
@@ -76,12 +120,10 @@ void AtomicOutput::copy_from(const std::string& source) {
 void AtomicOutput::start_copy_from(const std::string& source) {
   if (comm_.rank() != 0) return;
   copy_ = std::async(std::launch::async, [this, source] {
-    std::error_code ec;
-    std::filesystem::copy_file(source, temp_, std::filesystem::copy_options::overwrite_existing, ec);
-    if (!ec) return;
-    // (libstdc++ reports a short copy as EIO: a nearly full filesystem tells what it was)
-    if (is_out_of_space(ec.value()) || free_bytes(temp_) < kNearlyFull) throw_out_of_space("copying " + source);
-    TS_INPUT_ERROR("{}: cannot copy it to {}: {}", source, temp_, ec.message());
+    const int err = copy_file_cancellable(source, temp_, cancel_copy_);
+    if (err == 0) return;
+    if (is_out_of_space(err) || free_bytes(temp_) < kNearlyFull) throw_out_of_space("copying " + source);
+    TS_INPUT_ERROR("{}: cannot copy it to {}: {}", source, temp_, std::strerror(err));
   });
 }
 

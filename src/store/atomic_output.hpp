@@ -1,6 +1,7 @@
 // AtomicOutput: a file written under a temporary name by all ranks and renamed on success.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <future>
 #include <memory>
@@ -27,8 +28,9 @@ class AtomicOutput {
   // Collective: the temporary file starts as a copy of `source` (rank 0 copies), for an output that
   // rewrites a file; a copy that fails for want of space is an OutOfSpaceError.
   void copy_from(const std::string& source);
-  // The same copy started on a host thread of rank 0 (not collective: the caller computes
-  // meanwhile); copy_from or finish_copy then waits for it and agrees on its outcome.
+  // The same copy started on a host thread of rank 0 (not collective: the caller works
+  // meanwhile); copy_from or finish_copy then waits for it and agrees on its outcome. An output
+  // abandoned before (not committed) stops the copy within one 8 MiB piece.
   void start_copy_from(const std::string& source);
   // Collective: waits for a started copy; its failure ends every rank as copy_from's would.
   void finish_copy();
@@ -46,6 +48,7 @@ class AtomicOutput {
   std::string temp_;
   comm::Communicator& comm_;
   std::future<void> copy_;  // rank 0's copy in flight (start_copy_from)
+  std::atomic<bool> cancel_copy_{false};  // set when the output is abandoned
   std::unique_ptr<TempFileGuard> guard_;  // removed if the job is terminated by a signal
   bool committed_ = false;
 };

@@ -49,13 +49,16 @@ TEST_F(MpiFeatures, SameAsSerialAndStatsMatchTwoPassReference) {
   spec.tickers = 41, spec.days = 500, spec.seed = 21;
   run_synth(comm(), spec, {"", par, 16, 4096});
   if (rank() == 0) fs::copy_file(par, ser);
-  const FeaturesReport rep = run_features(comm(), job(par), false);
+  // Batches of one chunk row (16 tickers) here: 3 batches at 1 rank, 2 and 1 at 2 ranks (the
+  // second rank passes an empty one); the serial run below writes its 41 tickers in one batch.
+  const FeaturesReport rep = run_features(comm(), job(par), false, 2, /*batch_bytes=*/1);
   EXPECT_FALSE(rep.cache_hit);
   if (rank() != 0) return;
   run_features(tickstream::testing::self(), job(ser), false);
   for (const char* name : {"features/values", "labels/values"})
     EXPECT_TRUE(bitwise_equal(read_all<float>(par, name, H5T_NATIVE_FLOAT), read_all<float>(ser, name, H5T_NATIVE_FLOAT))) << name;
-  EXPECT_EQ(read_all<uint8_t>(par, "features/valid", H5T_NATIVE_UINT8), read_all<uint8_t>(ser, "features/valid", H5T_NATIVE_UINT8));
+  for (const char* name : {"features/valid", "labels/valid"})
+    EXPECT_EQ(read_all<uint8_t>(par, name, H5T_NATIVE_UINT8), read_all<uint8_t>(ser, name, H5T_NATIVE_UINT8)) << name;
   // Two-pass reference over the training period, from the stored float features.
   const auto f = read_all<float>(par, "features/values", H5T_NATIVE_FLOAT);
   const auto v = read_all<uint8_t>(par, "features/valid", H5T_NATIVE_UINT8);
@@ -96,7 +99,7 @@ TEST_F(MpiFeatures, TimeframeColumnsAreWrittenAndRankCountIndependent) {
   if (rank() == 0) fs::copy_file(par, ser);
   const std::string text = fmt::format("[data]\nstore = \"{}\"\ntrain_end = 2010-12-31\n[features.timeframes]\n"
                                        "\"1w\" = [\"rsi_14\", \"vol_20\"]\n", par);
-  run_features(comm(), parse_config(text, "tf.toml"), false);
+  run_features(comm(), parse_config(text, "tf.toml"), false, 1, /*batch_bytes=*/1);  // a batch per chunk row
   const StoreReader r(par);
   h5::Handle ds = h5::open_dataset(r.root(), "features/values");
   const auto names = h5::get_attr_strings(ds.id(), "names");
