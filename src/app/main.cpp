@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitInput;
   }
+  // The data commands run one process without MPI when no launcher started them.
+  for (const char* name : {"synth", "ingest", "inspect", "features"})
+    opts.mpi_only_if_launched = opts.mpi_only_if_launched || app.got_subcommand(name);
   try {
     RankContext ctx(argc, argv, opts);
     const int code = run(ctx, runner);

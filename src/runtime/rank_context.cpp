@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <Kokkos_Core.hpp>
+#include <spdlog/spdlog.h>
 
 #include "comm/mpi_native.hpp"
 #include "core/error.hpp"
@@ -30,6 +31,16 @@ MPI_Comm current_mpi(const std::vector<std::unique_ptr<RankContext::Frame>>& gro
 RankContext::RankContext(int& argc, char**& argv, const RankContextOptions& options) {
   int initialized = 0;
   MPI_Initialized(&initialized);
+  if (!initialized && options.mpi_only_if_launched && !launcher_rank().has_value()) {
+    mpi_ = false;  // one rank, the host communicator without MPI
+    set_process_rank(0);
+    host_ = host_name();
+    setup_logging(options);
+    install_temp_file_cleanup();
+    comm_ = make_communicator({});
+    spdlog::debug("one process without a launcher: MPI not initialized");
+    return;
+  }
   if (!initialized) {
     int provided = 0;
     TS_CHECK_MPI(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
@@ -52,16 +63,19 @@ RankContext::RankContext(int& argc, char**& argv, const RankContextOptions& opti
 }
 
 std::unique_ptr<comm::Communicator> RankContext::make_communicator(comm::CommOptions options) const {
+  if (!mpi_) return comm::make_self_communicator(std::move(options));
   return comm::make_mpi_communicator(current_mpi(groups_), std::move(options));
 }
 
 std::unique_ptr<RankContext::Group> RankContext::enter_group(int color) {
   auto frame = std::make_unique<Frame>();
-  TS_CHECK_MPI(MPI_Comm_split(current_mpi(groups_), color, rank_, &frame->mpi));
-  MPI_Comm_set_errhandler(frame->mpi, MPI_ERRORS_RETURN);
   frame->outer_rank = rank_, frame->outer_size = size_;
-  TS_CHECK_MPI(MPI_Comm_rank(frame->mpi, &rank_));
-  TS_CHECK_MPI(MPI_Comm_size(frame->mpi, &size_));
+  if (mpi_) {
+    TS_CHECK_MPI(MPI_Comm_split(current_mpi(groups_), color, rank_, &frame->mpi));
+    MPI_Comm_set_errhandler(frame->mpi, MPI_ERRORS_RETURN);
+    TS_CHECK_MPI(MPI_Comm_rank(frame->mpi, &rank_));
+    TS_CHECK_MPI(MPI_Comm_size(frame->mpi, &size_));
+  }
   frame->outer_comm = std::move(comm_);
   groups_.push_back(std::move(frame));
   comm_ = make_communicator({});
@@ -74,7 +88,7 @@ void RankContext::leave_group() {
   Frame& f = *groups_.back();
   comm_ = std::move(f.outer_comm);
   rank_ = f.outer_rank, size_ = f.outer_size;
-  MPI_Comm_free(&f.mpi);
+  if (f.mpi != MPI_COMM_NULL) MPI_Comm_free(&f.mpi);
   groups_.pop_back();
   set_console_info(rank_ == 0);
 }

@@ -14,6 +14,10 @@ namespace tickstream {
 struct RankContextOptions {
   std::string log_dir;     // per-rank log files when non-empty
   bool verbose = false;    // debug level on every rank
+  // A process started without a launcher (no mpirun/srun rank in its environment) runs as one
+  // rank without initializing MPI: no orted, no singleton start-up (~0.3 s). For commands whose
+  // only multi-rank machinery is the host communicator (synth, ingest, inspect, features).
+  bool mpi_only_if_launched = false;
 };
 
 class RankContext {
@@ -67,6 +71,7 @@ class RankContext {
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   std::string host_;
   bool owns_mpi_ = false;
+  bool mpi_ = true;  // false: one rank without MPI (RankContextOptions::mpi_only_if_launched)
   bool owns_kokkos_ = false;
   std::optional<Placement> placement_;
   DeviceRequest device_request_ = DeviceRequest::automatic;

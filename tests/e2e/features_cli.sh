@@ -21,6 +21,12 @@ expect_stderr "features: --config is required"
 expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN" features --config "$WORK/job.toml"
 expect_exit 0 "$BIN" features --config "$WORK/job.toml"
 grep -q "cache hit" "$WORK/stdout" || fail "second run was not a cache hit"
+# Started without a launcher, a data command runs as one rank without MPI (no orted); under
+# mpirun it initializes MPI.
+expect_exit 0 "$BIN" -v features --config "$WORK/job.toml"
+cat "$WORK/stdout" "$WORK/stderr" | grep -q "MPI not initialized" || fail "a direct run initialized MPI"
+expect_exit 0 "${MPIRUN[@]}" -np 1 "$BIN" -v features --config "$WORK/job.toml"
+! cat "$WORK/stdout" "$WORK/stderr" | grep -q "MPI not initialized" || fail "a run under mpirun did not initialize MPI"
 T=$(/usr/bin/python3 -c "import h5py; print(h5py.File('$WORK/s.h5')['meta/tickers'][3].decode())")
 expect_exit 0 "$BIN" features export --store "$WORK/s.h5" --ticker "$T" --out "$WORK/t.csv"
 expect_exit 2 "$BIN" features export --store "$WORK/s.h5" --ticker NOPE --out "$WORK/n.csv"

@@ -10,7 +10,8 @@ PY=/usr/bin/python3
 KILLS="${TICKSTREAM_KILLS:-20}"
 RANDOM=2026  # seeded delays
 
-"$BIN" synth --tickers 60 --days 330 --seed 4 --signal 0.2 --csv-dir "$WORK/csv" >/dev/null
+# (big enough that ingest and features, one process without MPI, run ~0.2 s or more)
+"$BIN" synth --tickers 300 --days 600 --seed 4 --signal 0.2 --csv-dir "$WORK/csv" >/dev/null
 small_job "[train]
 batch_size = 32
 max_steps = 100000
@@ -29,8 +30,8 @@ timed() {
 }
 
 # timed_best CMD...: as timed, twice, keeping the shorter time: for a command whose first run is
-# slower than the rest (prediction loads libtorch cold), so that the kills do not land after the
-# later runs have ended.
+# slower than the rest (a cold page cache, prediction loading libtorch cold), so that the kills do
+# not land after the later runs have ended.
 timed_best() {
   timed "$@"
   local first=$SPAN_MS
@@ -39,12 +40,13 @@ timed_best() {
   return 0
 }
 
-# killed_at CMD...: runs CMD and SIGKILLs it at a random moment of the later 70 % of SPAN_MS (a
-# normal run's wall time: its writes come last); counts in HITS the kills that found it running,
-# (a kill there may come before the write: write_kill below kills surely mid-write).
+# killed_at CMD...: runs CMD and SIGKILLs it at a random moment between 30 % and 80 % of SPAN_MS
+# (a normal run's wall time, exit included: its writes come late); counts in HITS the kills that
+# found it running (a kill there may come before the write: write_kill below kills surely
+# mid-write).
 HITS=0
 killed_at() {
-  local ms=$((SPAN_MS * 3 / 10 + RANDOM % (SPAN_MS * 7 / 10 + 1)))  # the later 70 %: the writes
+  local ms=$((SPAN_MS * 3 / 10 + RANDOM % (SPAN_MS * 5 / 10 + 1)))
   "$@" >/dev/null 2>&1 &
   local pid=$!
   sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"  # no interpreter start-up in the delay
@@ -68,15 +70,16 @@ write_kill() {
   echo "kill_mid_write: $point: killed, $left temporary file(s) left"
 }
 
-# hit_enough WHAT: most kills must have found the command running (else the test tests nothing).
+# hit_enough WHAT: half the kills at least must have found the command running (else the test
+# tests nothing; on a loaded machine a run may end sooner than the timed one).
 hit_enough() {
-  ((HITS >= KILLS * 3 / 4)) || fail "$1: only $HITS of $KILLS kills found it running"
+  ((HITS >= KILLS / 2)) || fail "$1: only $HITS of $KILLS kills found it running"
   echo "kill_mid_write: $1 killed $HITS times mid-run (of $KILLS tries within its ${SPAN_MS} ms)"
   HITS=0
 }
 
 # A complete store as the previous state of every kill below.
-timed "$BIN" ingest --input "$WORK/csv" --store "$WORK/s.h5"
+timed_best "$BIN" ingest --input "$WORK/csv" --store "$WORK/s.h5"
 for ((i = 0; i < KILLS; ++i)); do
   killed_at "$BIN" ingest --input "$WORK/csv" --store "$WORK/s.h5"
   expect_exit 0 "$BIN" inspect --verify "$WORK/s.h5"
@@ -85,9 +88,10 @@ hit_enough ingest
 write_kill ingest_write 1 "$BIN" ingest --input "$WORK/csv" --store "$WORK/s.h5"
 expect_exit 0 "$BIN" inspect --verify "$WORK/s.h5"
 
-timed "$BIN" features --config "$WORK/job.toml"
+# (--force: every run computes and writes, as the timed one)
+timed_best "$BIN" features --config "$WORK/job.toml" --force
 for ((i = 0; i < KILLS; ++i)); do
-  killed_at "$BIN" features --config "$WORK/job.toml"
+  killed_at "$BIN" features --config "$WORK/job.toml" --force
   expect_exit 0 "$BIN" inspect --verify "$WORK/s.h5"
   expect_exit 0 "$BIN" inspect --json "$WORK/s.h5"
   grep -q '"features/values"' "$WORK/stdout" || fail "a killed features run left a store without /features"
