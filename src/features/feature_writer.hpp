@@ -59,6 +59,7 @@ class FeatureGroupsWriter {
   std::vector<h5::Handle> datasets_;  // features values, valid; labels values, valid
   ChunkGrid grid_;
   RawChunks chunks_;
+  double open_s_ = 0, seal_s_ = 0, write_s_ = 0;  // debug log at finish
 };
 
 }  // namespace tickstream

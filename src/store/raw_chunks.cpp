@@ -9,29 +9,39 @@
 
 namespace tickstream {
 
+// HDF5's Fletcher32 keeps both sums below 2^32 by folding them ((x & 0xffff) + (x >> 16)) every
+// 360 words and twice at the end. Folding keeps a sum congruent mod 65535 and never turns a
+// positive sum into 0, so its result is the sum's residue mod 65535, written 65535 where the
+// residue is 0 but the sum is not (any nonzero word), 0 where every word is 0. Here the sums are
+// taken in blocks of 256 words, independently per word (sum1 += sum of w, sum2 += 256 * sum1 +
+// sum of (256 - j) w_j), which the compiler vectorizes, and reduced mod 65535 per block: the same
+// 32 bits (tests/unit/test_raw_chunks.cpp checks them against libhdf5's).
 uint32_t fletcher32(const void* data, size_t bytes) {
   const auto* p = static_cast<const uint8_t*>(data);
-  size_t words = bytes / 2;
-  uint32_t sum1 = 0, sum2 = 0;
-  while (words > 0) {
-    size_t run = std::min<size_t>(words, 360);  // no 32-bit overflow before the reduction
-    words -= run;
-    for (; run > 0; --run, p += 2) {
-      sum1 += static_cast<uint32_t>(p[0]) << 8 | p[1];
-      sum2 += sum1;
+  const size_t words = bytes / 2;
+  constexpr uint32_t kBlock = 256;  // (256 * 257 / 2) * 65535 < 2^32: the block sums fit 32 bits
+  uint64_t sum1 = 0, sum2 = 0;      // mod 65535
+  bool nonzero = false;
+  size_t i = 0;
+  for (; i + kBlock <= words; i += kBlock) {
+    const uint8_t* w = p + 2 * i;
+    uint32_t a = 0, b = 0;
+    for (uint32_t j = 0; j < kBlock; ++j) {
+      const uint32_t x = static_cast<uint32_t>(w[2 * j]) << 8 | w[2 * j + 1];
+      a += x, b += (kBlock - j) * x;
     }
-    sum1 = (sum1 & 0xffff) + (sum1 >> 16);
-    sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+    sum2 = (sum2 + kBlock * sum1 + b) % 65535;
+    sum1 = (sum1 + a) % 65535;
+    nonzero = nonzero || a != 0;
   }
-  if (bytes % 2 != 0) {
-    sum1 += static_cast<uint32_t>(*p) << 8;
-    sum2 += sum1;
-    sum1 = (sum1 & 0xffff) + (sum1 >> 16);
-    sum2 = (sum2 & 0xffff) + (sum2 >> 16);
-  }
-  sum1 = (sum1 & 0xffff) + (sum1 >> 16);
-  sum2 = (sum2 & 0xffff) + (sum2 >> 16);
-  return sum2 << 16 | sum1;
+  const auto add = [&](uint32_t x) {
+    sum1 = (sum1 + x) % 65535, sum2 = (sum2 + sum1) % 65535;
+    nonzero = nonzero || x != 0;
+  };
+  for (; i < words; ++i) add(static_cast<uint32_t>(p[2 * i]) << 8 | p[2 * i + 1]);
+  if (bytes % 2 != 0) add(static_cast<uint32_t>(p[bytes - 1]) << 8);
+  const auto folded = [nonzero](uint64_t r) { return static_cast<uint32_t>(nonzero && r == 0 ? 65535 : r); };
+  return folded(sum2) << 16 | folded(sum1);
 }
 
 ChunkGrid::ChunkGrid(int64_t n, int64_t t, int64_t chunk_tickers, int64_t chunk_bars)

@@ -19,13 +19,17 @@ namespace {
 
 TEST(Fletcher32, BitExactWithHdf5OnEdgeLengthsAndPatterns) {
   std::mt19937 rng(5);
-  std::vector<uint8_t> bytes(5000);
+  std::vector<uint8_t> bytes(300000);
   for (auto& b : bytes) b = static_cast<uint8_t>(rng());
-  for (size_t n : {0, 1, 2, 3, 719, 720, 721, 722, 1441, 4096, 4999, 5000}) {
+  for (size_t n : {0, 1, 2, 3, 511, 512, 513, 719, 720, 721, 722, 1024, 1441, 4096, 4999, 5000, 65537, 299999, 300000}) {
     EXPECT_EQ(fletcher32(bytes.data(), n), H5_checksum_fletcher32(bytes.data(), n)) << n;
     const std::vector<uint8_t> zeros(n, 0), ones(n, 0xff);
     EXPECT_EQ(fletcher32(zeros.data(), n), H5_checksum_fletcher32(zeros.data(), n)) << n;
     EXPECT_EQ(fletcher32(ones.data(), n), H5_checksum_fletcher32(ones.data(), n)) << n;
+    // sums that are multiples of 65535 (0xffff words): the folded 65535, not 0
+    std::vector<uint8_t> one_word(n, 0);
+    if (n >= 2) one_word[n - 2] = one_word[n - 1] = 0xff;
+    EXPECT_EQ(fletcher32(one_word.data(), n), H5_checksum_fletcher32(one_word.data(), n)) << n;
   }
 }
 
