@@ -137,6 +137,65 @@ void commit_store(comm::Communicator& comm, AtomicOutput& out, const std::except
   out.commit();
 }
 
+// The streamed phases into the report (phases in order; compute and write seconds, max over ranks).
+void report_streamed(comm::Communicator& comm, const StreamSeconds& sec, double copy_s, FeaturesReport& rep) {
+  for (const auto& [name, seconds] :
+       {std::pair{"copy_store", copy_s}, {"slice", sec.slice}, {"upload", sec.kernels.upload_s},
+        {"features_kernel", sec.kernels.features_s}, {"labels_kernel", sec.kernels.labels_s},
+        {"download", sec.kernels.download_s}, {"timeframes", sec.timeframes}, {"stats", sec.stats}, {"write", sec.write}})
+    rep.phases.emplace_back(name, seconds);
+  const double compute = sec.slice + sec.kernels.upload_s + sec.kernels.features_s + sec.kernels.labels_s +
+                         sec.kernels.download_s + sec.timeframes + sec.stats;
+  rep.compute_s = comm::allreduce(comm, compute, comm::ReduceOp::max);
+  rep.write_s = comm::allreduce(comm, copy_s + sec.write, comm::ReduceOp::max);
+}
+
+// A cache miss: the features streamed batch by batch into the store's copy (rank 0 began it
+// after the open), then the copy renamed over the store; the report's phases, counts and times.
+void compute_and_replace(comm::Communicator& comm, const Config& c, const RawBlock& raw, const std::vector<int64_t>& time,
+                         const std::vector<TimeframeSpec>& timeframes, AtomicOutput& out, int threads,
+                         int64_t batch_bytes, FeaturesReport& rep) {
+  std::exception_ptr failure;
+  const RootStep on_root = [&](const std::function<void()>& step) {
+    if (comm.rank() != 0 || failure) return;
+    try {
+      out.write(step);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  };
+  const FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, c.features.gaps, c.features.max_missing_bars,
+                              feature_columns(timeframes), store::kFeatureChunkTickers, store::kFeatureChunkBars,
+                              c.hash(), rep.cache_key, c.data.train_start ? format_timestamp(c.data.train_start) : "",
+                              c.data.train_end ? format_timestamp(c.data.train_end) : ""};
+  // A date-only train_end includes every bar of that day (intraday stores): period_bars.
+  const BarRange period = period_bars(time, c.data.train_start, c.data.train_end);
+  StreamSeconds sec;
+  maybe_inject_fault("features_write", comm.rank());  // before the writes: the others go on
+  double copy_s = 0;
+  const auto wait_for_copy = [&] {
+    const double w0 = monotonic_seconds();
+    out.finish_copy();
+    copy_s = monotonic_seconds() - w0;
+  };
+  {
+    FeatureGroupsWriter writer(comm, out.temp_path(), info, threads, on_root, wait_for_copy);
+    const std::vector<RunningStats> blocks =
+        stream_features(comm, c, raw, time, timeframes, period, writer, threads, batch_bytes, sec, rep.valid_rows);
+    sec.write = std::max(0.0, sec.write - copy_s);  // the first write waited for the copy: its own phase
+    const double m0 = monotonic_seconds();
+    const RunningStats stats = merge_blocks(comm, blocks, static_cast<int64_t>(info.feature_names.size()));
+    rep.train_rows = stats.counts().empty() ? 0 : stats.counts()[0];
+    sec.stats += monotonic_seconds() - m0;
+    writer.finish(stats);
+  }
+  const double m1 = monotonic_seconds();
+  rep.valid_rows = comm::allreduce(comm, rep.valid_rows, comm::ReduceOp::sum);
+  commit_store(comm, out, failure);
+  sec.write += monotonic_seconds() - m1;
+  report_streamed(comm, sec, copy_s, rep);
+}
+
 }  // namespace
 
 nlohmann::json FeaturesReport::to_json() const {
@@ -185,53 +244,7 @@ FeaturesReport run_features(comm::Communicator& comm, const Config& c, bool forc
     spdlog::info("features: cache hit (key {}): {} already holds these features; nothing written", rep.cache_key,
                  c.data.store);
   } else {
-    std::exception_ptr failure;
-    const RootStep on_root = [&](const std::function<void()>& step) {
-      if (comm.rank() != 0 || failure) return;
-      try {
-        out->write(step);
-      } catch (...) {
-        failure = std::current_exception();
-      }
-    };
-    const FeatureGroupsInfo info{rep.tickers, rep.bars, c.features.horizon, c.features.gaps, c.features.max_missing_bars,
-                                feature_columns(timeframes), store::kFeatureChunkTickers, store::kFeatureChunkBars,
-                                c.hash(), rep.cache_key, c.data.train_start ? format_timestamp(c.data.train_start) : "",
-                                c.data.train_end ? format_timestamp(c.data.train_end) : ""};
-    // A date-only train_end includes every bar of that day (intraday stores): period_bars.
-    const BarRange period = period_bars(time, c.data.train_start, c.data.train_end);
-    StreamSeconds sec;
-    maybe_inject_fault("features_write", comm.rank());  // before the writes: the others go on
-    double copy_s = 0;
-    const auto wait_for_copy = [&] {
-      const double w0 = monotonic_seconds();
-      out->finish_copy();
-      copy_s = monotonic_seconds() - w0;
-    };
-    {
-      FeatureGroupsWriter writer(comm, out->temp_path(), info, threads, on_root, wait_for_copy);
-      const std::vector<RunningStats> blocks =
-          stream_features(comm, c, raw, time, timeframes, period, writer, threads, batch_bytes, sec, rep.valid_rows);
-      sec.write = std::max(0.0, sec.write - copy_s);  // the first write waited for the copy: its own phase
-      const double m0 = monotonic_seconds();
-      const RunningStats stats = merge_blocks(comm, blocks, static_cast<int64_t>(info.feature_names.size()));
-      rep.train_rows = stats.counts().empty() ? 0 : stats.counts()[0];
-      sec.stats += monotonic_seconds() - m0;
-      writer.finish(stats);
-    }
-    const double m1 = monotonic_seconds();
-    rep.valid_rows = comm::allreduce(comm, rep.valid_rows, comm::ReduceOp::sum);
-    commit_store(comm, *out, failure);
-    sec.write += monotonic_seconds() - m1;
-    for (const auto& [name, seconds] :
-         {std::pair{"copy_store", copy_s}, {"slice", sec.slice}, {"upload", sec.kernels.upload_s},
-          {"features_kernel", sec.kernels.features_s}, {"labels_kernel", sec.kernels.labels_s},
-          {"download", sec.kernels.download_s}, {"timeframes", sec.timeframes}, {"stats", sec.stats}, {"write", sec.write}})
-      rep.phases.emplace_back(name, seconds);
-    const double compute = sec.slice + sec.kernels.upload_s + sec.kernels.features_s + sec.kernels.labels_s +
-                           sec.kernels.download_s + sec.timeframes + sec.stats;
-    rep.compute_s = comm::allreduce(comm, compute, comm::ReduceOp::max);
-    rep.write_s = comm::allreduce(comm, copy_s + sec.write, comm::ReduceOp::max);
+    compute_and_replace(comm, c, raw, time, timeframes, *out, threads, batch_bytes, rep);
   }
   std::vector<double> seconds;
   for (const auto& p : rep.phases) seconds.push_back(p.second);
