@@ -19,7 +19,19 @@ namespace tickstream {
 namespace {
 namespace fs = std::filesystem;
 
-using MpiFeatures = testing::MpiTest;
+class MpiFeatures : public testing::MpiTest {
+ protected:
+  // A synthetic store written by every rank (par) and rank 0's copy of it (ser), for a serial
+  // run to compare against.
+  std::pair<std::string, std::string> synth_pair(int64_t tickers, int64_t days, uint64_t seed) {
+    const std::string dir = temp_dir(), par = dir + "/par.h5", ser = dir + "/ser.h5";
+    SynthSpec spec;
+    spec.tickers = tickers, spec.days = days, spec.seed = seed;
+    run_synth(comm(), spec, {"", par, 16, 4096});
+    if (rank() == 0) fs::copy_file(par, ser);
+    return {par, ser};
+  }
+};
 
 Config job(const std::string& store, int64_t horizon = 1) {
   return parse_config(fmt::format("[data]\nstore = \"{}\"\ntrain_start = 2010-03-01\ntrain_end = 2011-06-30\n"
@@ -44,11 +56,7 @@ bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 TEST_F(MpiFeatures, SameAsSerialAndStatsMatchTwoPassReference) {
-  const std::string dir = temp_dir(), par = dir + "/par.h5", ser = dir + "/ser.h5";
-  SynthSpec spec;
-  spec.tickers = 41, spec.days = 500, spec.seed = 21;
-  run_synth(comm(), spec, {"", par, 16, 4096});
-  if (rank() == 0) fs::copy_file(par, ser);
+  const auto [par, ser] = synth_pair(41, 500, 21);
   // Batches of one chunk row (16 tickers) here: 3 batches at 1 rank, 2 and 1 at 2 ranks (the
   // second rank passes an empty one); the serial run below writes its 41 tickers in one batch.
   const FeaturesReport rep = run_features(comm(), job(par), false, 2, /*batch_bytes=*/1);
@@ -92,11 +100,7 @@ TEST_F(MpiFeatures, SameAsSerialAndStatsMatchTwoPassReference) {
 // [features.timeframes]: weekly columns after the default set, the same bytes at any rank count,
 // and statistics over them.
 TEST_F(MpiFeatures, TimeframeColumnsAreWrittenAndRankCountIndependent) {
-  const std::string dir = temp_dir(), par = dir + "/par.h5", ser = dir + "/ser.h5";
-  SynthSpec spec;
-  spec.tickers = 35, spec.days = 400, spec.seed = 6;
-  run_synth(comm(), spec, {"", par, 16, 4096});
-  if (rank() == 0) fs::copy_file(par, ser);
+  const auto [par, ser] = synth_pair(35, 400, 6);
   const std::string text = fmt::format("[data]\nstore = \"{}\"\ntrain_end = 2010-12-31\n[features.timeframes]\n"
                                        "\"1w\" = [\"rsi_14\", \"vol_20\"]\n", par);
   run_features(comm(), parse_config(text, "tf.toml"), false, 1, /*batch_bytes=*/1);  // a batch per chunk row
